@@ -1,0 +1,186 @@
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::sync::{Arc, RwLock};
+
+use datafusion::catalog::{CatalogProvider, CatalogProviderList};
+
+use crate::{AugerHome, Error, Result};
+
+/// A configured storage plugin: a catalog of workspaces (schemas) under one name.
+pub trait StoragePlugin: Debug + Send + Sync {
+    /// The name queries use (`dfs`, `hive`, ...), as configured.
+    fn name(&self) -> &str;
+
+    /// The config `type` this plugin was made from (`file`, `hive`, ...).
+    fn kind(&self) -> &str;
+
+    /// The workspaces, as a DataFusion catalog.
+    fn catalog(&self) -> Arc<dyn CatalogProvider>;
+
+    /// The workspace a two-part name (`plugin.table`) or `USE plugin` means.
+    fn default_schema(&self) -> String;
+}
+
+/// Makes plugins of one config `type` from their JSON config.
+pub trait StoragePluginFactory: Debug + Send + Sync {
+    fn kind(&self) -> &'static str;
+
+    fn create(
+        &self,
+        name: &str,
+        config: &serde_json::Value,
+        home: &AugerHome,
+    ) -> Result<Arc<dyn StoragePlugin>>;
+}
+
+/// Every configured plugin, by name. Names resolve case-insensitively, as in Drill.
+#[derive(Debug, Default)]
+pub struct PluginRegistry {
+    plugins: RwLock<BTreeMap<String, Arc<dyn StoragePlugin>>>,
+}
+
+impl PluginRegistry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn register(&self, plugin: Arc<dyn StoragePlugin>) {
+        let mut plugins = match self.plugins.write() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        plugins.insert(plugin.name().to_string(), plugin);
+    }
+
+    /// Creates a plugin from its config with the factory for its `type` and registers it.
+    /// A config whose `enabled` is false is accepted but not registered.
+    pub fn register_config(
+        &self,
+        name: &str,
+        config: &serde_json::Value,
+        factories: &[Arc<dyn StoragePluginFactory>],
+        home: &AugerHome,
+    ) -> Result<()> {
+        let kind = config
+            .get("type")
+            .and_then(|t| t.as_str())
+            .ok_or_else(|| Error::InvalidConfig {
+                plugin: name.to_string(),
+                source_name: "config".into(),
+                message: "the key \"type\" is missing or not a string".into(),
+            })?;
+        if config.get("enabled").and_then(|e| e.as_bool()) == Some(false) {
+            return Ok(());
+        }
+        let factory = factories
+            .iter()
+            .find(|f| f.kind().eq_ignore_ascii_case(kind))
+            .ok_or_else(|| Error::UnknownPluginType {
+                plugin: name.to_string(),
+                kind: kind.to_string(),
+            })?;
+        self.register(factory.create(name, config, home)?);
+        Ok(())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<dyn StoragePlugin>>> {
+        match self.plugins.read() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    pub fn plugin(&self, name: &str) -> Option<Arc<dyn StoragePlugin>> {
+        let plugins = self.read();
+        find_case_insensitive(plugins.keys().map(String::as_str), name)
+            .and_then(|k| plugins.get(k).cloned())
+    }
+
+    pub fn plugins(&self) -> Vec<Arc<dyn StoragePlugin>> {
+        self.read().values().cloned().collect()
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.read().keys().cloned().collect()
+    }
+}
+
+impl CatalogProviderList for PluginRegistry {
+
+    fn register_catalog(
+        &self,
+        _name: String,
+        _catalog: Arc<dyn CatalogProvider>,
+    ) -> Option<Arc<dyn CatalogProvider>> {
+        // Catalogs come from storage plugin configs only.
+        None
+    }
+
+    fn catalog_names(&self) -> Vec<String> {
+        self.names()
+    }
+
+    fn catalog(&self, name: &str) -> Option<Arc<dyn CatalogProvider>> {
+        self.plugin(name).map(|p| p.catalog())
+    }
+}
+
+/// The exact name if present, otherwise the single name equal to `wanted` ignoring case.
+pub fn find_case_insensitive<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    wanted: &str,
+) -> Option<&'a str> {
+    let mut folded = None;
+    for n in names {
+        if n == wanted {
+            return Some(n);
+        }
+        if folded.is_none() && n.eq_ignore_ascii_case(wanted) {
+            folded = Some(n);
+        }
+    }
+    folded
+}
+
+/// Up to three names closest to `wanted` (edit distance, ignoring case), for "did you mean".
+pub fn closest_names<'a>(names: impl IntoIterator<Item = &'a str>, wanted: &str) -> Vec<String> {
+    let wanted = wanted.to_lowercase();
+    let limit = (wanted.chars().count() / 3).max(2);
+    let mut scored: Vec<(usize, String)> = names
+        .into_iter()
+        .map(|n| (edit_distance(&n.to_lowercase(), &wanted), n.to_string()))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    scored.sort();
+    scored.dedup();
+    scored.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_and_suggestions() {
+        let names = ["dfs", "Samples", "tmp"];
+        assert_eq!(find_case_insensitive(names, "DFS"), Some("dfs"));
+        assert_eq!(find_case_insensitive(names, "samples"), Some("Samples"));
+        assert_eq!(find_case_insensitive(names, "nope"), None);
+        assert_eq!(closest_names(names, "sampels"), vec!["Samples".to_string()]);
+        assert!(closest_names(names, "zzzzzzzz").is_empty());
+    }
+}

@@ -1,0 +1,134 @@
+//! JSON → Arrow: inference over every record, and decoding into record batches.
+
+mod decode;
+mod infer;
+mod records;
+
+use std::io::Read;
+
+use arrow::datatypes::{Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+
+pub use decode::RecordDecoder;
+pub use infer::{JsonFileInference, infer_json};
+pub use records::{RawRecord, RecordSplitter};
+
+use crate::error::{Error, FilePosition, Result};
+
+/// How JSON files are read (Drill's `store.json.*` options).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct JsonReadOptions {
+    /// `store.json.reader.skip_invalid_records`: a record that is not valid JSON, or not an
+    /// object, is skipped and counted instead of failing the query.
+    pub skip_invalid_records: bool,
+}
+
+/// Turns a parse error inside `raw` into an error naming the file, line and column.
+pub(crate) fn position_error(path: &str, raw: &RawRecord<'_>, err: &serde_json::Error) -> Error {
+    let line = raw.line + err.line().saturating_sub(1) as u64;
+    let column = if err.line() <= 1 {
+        raw.column + (err.column() as u64).saturating_sub(1)
+    } else {
+        err.column() as u64
+    };
+    Error::InvalidJson {
+        position: FilePosition::at(path, line, Some(column.max(1))),
+        message: strip_serde_position(&err.to_string()),
+    }
+}
+
+/// serde_json appends " at line L column C" (relative to the record); Auger reports the
+/// position in the file instead.
+fn strip_serde_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Reads record batches of a known schema from a JSON file.
+pub struct JsonBatchReader<R> {
+    splitter: RecordSplitter<R>,
+    path: String,
+    decoder: RecordDecoder,
+    options: JsonReadOptions,
+    batch_size: usize,
+    skipped: u64,
+    done: bool,
+}
+
+impl<R: Read> JsonBatchReader<R> {
+    /// `schema` is the table's whole record schema, `projection` the columns to produce.
+    pub fn new(
+        reader: R,
+        path: &str,
+        schema: &Schema,
+        projection: Option<&[usize]>,
+        options: JsonReadOptions,
+        batch_size: usize,
+    ) -> Result<Self> {
+        Ok(Self {
+            splitter: RecordSplitter::new(reader, path),
+            path: path.to_string(),
+            decoder: RecordDecoder::new(schema, projection)?,
+            options,
+            batch_size: batch_size.max(1),
+            skipped: 0,
+            done: false,
+        })
+    }
+
+    pub fn schema(&self) -> &SchemaRef {
+        self.decoder.schema()
+    }
+
+    /// Records skipped as invalid so far.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    pub fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        if self.done {
+            return Ok(None);
+        }
+        while self.decoder.rows() < self.batch_size {
+            let Some(raw) = self.splitter.next_record()? else {
+                self.done = true;
+                break;
+            };
+            if self.options.skip_invalid_records {
+                // Validate before decoding, so a bad record leaves no partial row behind.
+                if let Err(_e) = validate_object(raw.bytes) {
+                    self.skipped += 1;
+                    continue;
+                }
+            }
+            if let Err(e) = self.decoder.decode(raw.bytes) {
+                return Err(position_error(&self.path, &raw, &e));
+            }
+        }
+        if self.decoder.rows() == 0 && self.done {
+            return Ok(None);
+        }
+        self.decoder.flush().map(Some)
+    }
+}
+
+fn validate_object(bytes: &[u8]) -> Result<(), serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let v: serde::de::IgnoredAny = serde::Deserialize::deserialize(&mut de)?;
+    let _ = v;
+    de.end()?;
+    match bytes.first() {
+        Some(b'{') => Ok(()),
+        _ => Err(infer::not_an_object()),
+    }
+}
+
+impl<R: Read> Iterator for JsonBatchReader<R> {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_batch().transpose()
+    }
+}

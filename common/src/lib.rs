@@ -1,0 +1,11 @@
+//! auger-common: what every other Auger crate shares.
+//!
+//! Owns the error type with file positions, the schema-free type lattice (how types found in
+//! different records and files merge), and JSON → Arrow reading (inference and decoding).
+//! It knows nothing of catalogs, storage plugins or SQL.
+
+pub mod error;
+pub mod json;
+pub mod lattice;
+
+pub use error::{Error, FilePosition, Result};

@@ -1,0 +1,59 @@
+//! auger-engine: the session and the road from Drill SQL to record batches.
+//!
+//! Owns the Drill dialect, table name resolution (`plugin.workspace.table`), case-insensitive
+//! identifiers, 0-based subscripts, Drill's own statements (`SHOW SCHEMAS`, `USE`), and the
+//! built-in storage configuration. It does not read files itself (storage plugins do) and
+//! knows nothing of the shell or the network.
+
+mod builtin;
+pub mod display;
+mod dialect;
+mod identifiers;
+mod names;
+mod session;
+mod subscript;
+
+use std::sync::Arc;
+
+use auger_catalog::{AugerHome, PluginRegistry, StoragePluginFactory};
+use auger_storage_dfs::DfsPluginFactory;
+
+pub use builtin::samples_dir;
+pub use dialect::DrillDialect;
+pub use names::{SchemaPath, TableName};
+pub use session::{QueryOutput, Session};
+
+/// Errors raised while setting the engine up.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Catalog(#[from] auger_catalog::Error),
+}
+
+/// What every session of a process shares: the home directory and the storage plugins.
+pub struct Engine {
+    home: AugerHome,
+    registry: Arc<PluginRegistry>,
+}
+
+impl Engine {
+    /// An engine with the built-in `dfs` plugin (workspaces `root`, `tmp`, `samples`, `pumps`).
+    pub fn new(home: AugerHome) -> Result<Self, Error> {
+        let factories: Vec<Arc<dyn StoragePluginFactory>> = vec![Arc::new(DfsPluginFactory::new())];
+        let registry = Arc::new(PluginRegistry::new());
+        registry.register_config("dfs", &builtin::dfs_config(), &factories, &home)?;
+        Ok(Self { home, registry })
+    }
+
+    pub fn home(&self) -> &AugerHome {
+        &self.home
+    }
+
+    pub fn registry(&self) -> &Arc<PluginRegistry> {
+        &self.registry
+    }
+
+    pub fn session(&self) -> Session {
+        Session::new(Arc::clone(&self.registry))
+    }
+}

@@ -1,0 +1,351 @@
+//! Table names as Drill resolves them, before DataFusion plans the statement.
+//!
+//! `plugin.workspace.table`; `plugin.table` (the plugin's default workspace, so
+//! `dfs.`/abs/path`` works); `workspace.table` and `table` relative to the `USE`d schema.
+//! Every relation in the statement is rewritten to its full three-part name, and the tables
+//! opened here are handed to DataFusion through [`SessionCatalogs`], so listing and inference
+//! happen once per statement.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::ControlFlow;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use auger_catalog::{PluginRegistry, closest_names, find_case_insensitive};
+use datafusion::catalog::{CatalogProvider, CatalogProviderList, SchemaProvider};
+use datafusion::datasource::TableProvider;
+use datafusion::error::{DataFusionError, Result};
+use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Query, Statement, Visit, Visitor};
+
+/// A fully resolved table name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TableName {
+    pub plugin: String,
+    pub schema: String,
+    pub table: String,
+}
+
+impl std::fmt::Display for TableName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.`{}`", self.plugin, self.schema, self.table)
+    }
+}
+
+/// The schema `USE` selected: a plugin and one of its workspaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaPath {
+    pub plugin: String,
+    pub schema: String,
+}
+
+impl std::fmt::Display for SchemaPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.plugin, self.schema)
+    }
+}
+
+pub struct NameResolver<'a> {
+    pub registry: &'a PluginRegistry,
+    pub default_schema: Option<&'a SchemaPath>,
+}
+
+impl NameResolver<'_> {
+    /// Resolves a schema path as `USE` takes it: `plugin`, `plugin.workspace`, or a workspace
+    /// of the current default plugin.
+    pub fn resolve_schema(&self, parts: &[String]) -> Result<SchemaPath> {
+        let shown = parts.join(".");
+        match parts {
+            [plugin] => {
+                if let Some(p) = self.registry.plugin(plugin) {
+                    return Ok(SchemaPath {
+                        plugin: p.name().to_string(),
+                        schema: p.default_schema(),
+                    });
+                }
+                if let Some(current) = self.default_schema
+                    && let Some(schema) = self.workspace_of(&current.plugin, plugin)
+                {
+                    return Ok(SchemaPath {
+                        plugin: current.plugin.clone(),
+                        schema,
+                    });
+                }
+                Err(self.schema_not_found(&shown))
+            }
+            [plugin, workspace] => {
+                let Some(p) = self.registry.plugin(plugin) else {
+                    return Err(self.schema_not_found(&shown));
+                };
+                match self.workspace_of(p.name(), workspace) {
+                    Some(schema) => Ok(SchemaPath {
+                        plugin: p.name().to_string(),
+                        schema,
+                    }),
+                    None => Err(self.schema_not_found(&shown)),
+                }
+            }
+            _ => Err(self.schema_not_found(&shown)),
+        }
+    }
+
+    fn workspace_of(&self, plugin: &str, workspace: &str) -> Option<String> {
+        let catalog = self.registry.plugin(plugin)?.catalog();
+        let names = catalog.schema_names();
+        find_case_insensitive(names.iter().map(String::as_str), workspace).map(str::to_string)
+    }
+
+    /// Every `plugin.workspace`, for listings and suggestions.
+    pub fn all_schemas(&self) -> Vec<String> {
+        let mut out = BTreeSet::new();
+        for p in self.registry.plugins() {
+            for ws in p.catalog().schema_names() {
+                out.insert(format!("{}.{}", p.name(), ws));
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    fn schema_not_found(&self, shown: &str) -> DataFusionError {
+        let all = self.all_schemas();
+        let suggestions = closest_names(all.iter().map(String::as_str), shown);
+        let hint = if suggestions.is_empty() {
+            format!("Schemas: {}", all.join(", "))
+        } else {
+            format!("Did you mean {}?", suggestions.join(" or "))
+        };
+        DataFusionError::Plan(format!("Schema '{shown}' not found. {hint}"))
+    }
+
+    /// Resolves a table reference of one to three parts.
+    pub fn resolve_table(&self, parts: &[String]) -> Result<TableName> {
+        let (schema, table) = match parts {
+            [table] => match self.default_schema {
+                Some(s) => (s.clone(), table),
+                None => {
+                    return Err(DataFusionError::Plan(format!(
+                        "Table '{table}' is not qualified and no default schema is set: \
+                         write it as dfs.samples.`{table}` or run USE <schema> first"
+                    )));
+                }
+            },
+            [first, table] => (self.resolve_schema(std::slice::from_ref(first))?, table),
+            [plugin, workspace, table] => (
+                self.resolve_schema(&[plugin.clone(), workspace.clone()])?,
+                table,
+            ),
+            _ => {
+                return Err(DataFusionError::Plan(format!(
+                    "Table name '{}' has too many parts: write plugin.workspace.`path`",
+                    parts.join(".")
+                )));
+            }
+        };
+        Ok(TableName {
+            plugin: schema.plugin,
+            schema: schema.schema,
+            table: table.clone(),
+        })
+    }
+
+    pub async fn open(&self, name: &TableName) -> Result<Arc<dyn TableProvider>> {
+        let schema = self
+            .registry
+            .plugin(&name.plugin)
+            .and_then(|p| p.catalog().schema(&name.schema))
+            .ok_or_else(|| {
+                DataFusionError::Internal(format!("schema {}.{} vanished", name.plugin, name.schema))
+            })?;
+        schema.table(&name.table).await?.ok_or_else(|| {
+            DataFusionError::Plan(format!("Table '{name}' not found"))
+        })
+    }
+}
+
+fn ident_values(name: &ObjectName) -> Vec<String> {
+    name.0
+        .iter()
+        .map(|part| match part {
+            ObjectNamePart::Identifier(id) => id.value.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+/// Names of common table expressions anywhere in the statement: relations with these
+/// names are not tables.
+fn cte_names(statement: &Statement) -> BTreeSet<String> {
+    struct Ctes(BTreeSet<String>);
+    impl Visitor for Ctes {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+            if let Some(with) = &query.with {
+                for cte in &with.cte_tables {
+                    self.0.insert(cte.alias.name.value.to_lowercase());
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut v = Ctes(BTreeSet::new());
+    let _ = statement.visit(&mut v);
+    v.0
+}
+
+/// The distinct table references of a statement (not CTEs), as written.
+pub fn table_references(statement: &Statement) -> Vec<Vec<String>> {
+    let ctes = cte_names(statement);
+    let mut out: Vec<Vec<String>> = vec![];
+    let _ = sqlparser::ast::visit_relations(statement, |name| {
+        let parts = ident_values(name);
+        let is_cte = parts.len() == 1 && ctes.contains(&parts[0].to_lowercase());
+        if !is_cte && !out.contains(&parts) {
+            out.push(parts);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    out
+}
+
+/// Rewrites every table reference to its resolved three-part name.
+pub fn qualify_references(statement: &mut Statement, resolved: &HashMap<Vec<String>, TableName>) {
+    let _ = sqlparser::ast::visit_relations_mut(statement, |name| {
+        if let Some(t) = resolved.get(&ident_values(name)) {
+            *name = ObjectName::from(vec![
+                Ident::with_quote('`', &t.plugin),
+                Ident::with_quote('`', &t.schema),
+                Ident::with_quote('`', &t.table),
+            ]);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// A session's view of the plugin registry, with the tables the statement being planned has
+/// already opened.
+#[derive(Debug)]
+pub struct SessionCatalogs {
+    registry: Arc<PluginRegistry>,
+    opened: Arc<Mutex<HashMap<TableName, Arc<dyn TableProvider>>>>,
+}
+
+impl SessionCatalogs {
+    pub fn new(registry: Arc<PluginRegistry>) -> Self {
+        Self {
+            registry,
+            opened: Arc::default(),
+        }
+    }
+
+    /// Makes `tables` visible to planning until the returned guard is dropped.
+    pub fn hold(&self, tables: HashMap<TableName, Arc<dyn TableProvider>>) -> OpenedTables {
+        let names: Vec<TableName> = tables.keys().cloned().collect();
+        lock(&self.opened).extend(tables);
+        OpenedTables {
+            opened: Arc::clone(&self.opened),
+            names,
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+/// Removes a statement's opened tables when planning is over.
+pub struct OpenedTables {
+    opened: Arc<Mutex<HashMap<TableName, Arc<dyn TableProvider>>>>,
+    names: Vec<TableName>,
+}
+
+impl Drop for OpenedTables {
+    fn drop(&mut self) {
+        let mut opened = lock(&self.opened);
+        for n in &self.names {
+            opened.remove(n);
+        }
+    }
+}
+
+impl CatalogProviderList for SessionCatalogs {
+
+    fn register_catalog(
+        &self,
+        _name: String,
+        _catalog: Arc<dyn CatalogProvider>,
+    ) -> Option<Arc<dyn CatalogProvider>> {
+        None
+    }
+
+    fn catalog_names(&self) -> Vec<String> {
+        self.registry.names()
+    }
+
+    fn catalog(&self, name: &str) -> Option<Arc<dyn CatalogProvider>> {
+        let plugin = self.registry.plugin(name)?;
+        Some(Arc::new(SessionCatalog {
+            plugin: plugin.name().to_string(),
+            inner: plugin.catalog(),
+            opened: Arc::clone(&self.opened),
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct SessionCatalog {
+    plugin: String,
+    inner: Arc<dyn CatalogProvider>,
+    opened: Arc<Mutex<HashMap<TableName, Arc<dyn TableProvider>>>>,
+}
+
+impl CatalogProvider for SessionCatalog {
+
+    fn schema_names(&self) -> Vec<String> {
+        self.inner.schema_names()
+    }
+
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        let inner = self.inner.schema(name)?;
+        Some(Arc::new(SessionSchema {
+            plugin: self.plugin.clone(),
+            schema: name.to_string(),
+            inner,
+            opened: Arc::clone(&self.opened),
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct SessionSchema {
+    plugin: String,
+    schema: String,
+    inner: Arc<dyn SchemaProvider>,
+    opened: Arc<Mutex<HashMap<TableName, Arc<dyn TableProvider>>>>,
+}
+
+#[async_trait]
+impl SchemaProvider for SessionSchema {
+
+    fn table_names(&self) -> Vec<String> {
+        self.inner.table_names()
+    }
+
+    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        let key = TableName {
+            plugin: self.plugin.clone(),
+            schema: self.schema.clone(),
+            table: name.to_string(),
+        };
+        let held = lock(&self.opened).get(&key).cloned();
+        match held {
+            Some(t) => Ok(Some(t)),
+            None => self.inner.table(name).await,
+        }
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.inner.table_exist(name)
+    }
+}

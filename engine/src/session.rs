@@ -1,0 +1,223 @@
+//! A session: one user's default schema and settings over the shared plugin registry, and the
+//! path from a Drill SQL statement to a stream of record batches.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use arrow::array::{BooleanArray, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use auger_catalog::PluginRegistry;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::context::SessionContext;
+use datafusion::execution::SessionStateDefaults;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::logical_expr::planner::ExprPlanner;
+use datafusion::physical_plan::memory::MemoryStream;
+use datafusion::prelude::SessionConfig;
+use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
+use sqlparser::ast::{ObjectName, ObjectNamePart, Statement, Use};
+
+use crate::dialect::DrillDialect;
+use crate::identifiers::{KnownNames, respell_identifiers};
+use crate::names::{NameResolver, SchemaPath, SessionCatalogs, TableName, qualify_references, table_references};
+use crate::subscript::ZeroBasedSubscripts;
+
+/// The rows a statement produced, streamed.
+pub struct QueryOutput {
+    pub schema: SchemaRef,
+    pub stream: SendableRecordBatchStream,
+}
+
+pub struct Session {
+    ctx: SessionContext,
+    registry: Arc<PluginRegistry>,
+    catalogs: Arc<SessionCatalogs>,
+    default_schema: Mutex<Option<SchemaPath>>,
+}
+
+impl Session {
+    pub fn new(registry: Arc<PluginRegistry>) -> Self {
+        let catalogs = Arc::new(SessionCatalogs::new(Arc::clone(&registry)));
+        let mut config = SessionConfig::new()
+            .with_create_default_catalog_and_schema(false)
+            .with_information_schema(false)
+            .with_default_catalog_and_schema("dfs", "root");
+        // Names keep their spelling; Auger matches them case-insensitively itself.
+        config.options_mut().sql_parser.enable_ident_normalization = false;
+        let mut planners: Vec<Arc<dyn ExprPlanner>> = vec![Arc::new(ZeroBasedSubscripts)];
+        planners.extend(SessionStateDefaults::default_expr_planners());
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_expr_planners(planners)
+            .with_catalog_list(Arc::clone(&catalogs) as _)
+            .build();
+        Self {
+            ctx: SessionContext::new_with_state(state),
+            registry,
+            catalogs,
+            default_schema: Mutex::new(None),
+        }
+    }
+
+    pub fn default_schema(&self) -> Option<SchemaPath> {
+        match self.default_schema.lock() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn set_default_schema(&self, schema: SchemaPath) {
+        match self.default_schema.lock() {
+            Ok(mut s) => *s = Some(schema),
+            Err(poisoned) => *poisoned.into_inner() = Some(schema),
+        }
+    }
+
+    /// Runs one statement.
+    pub async fn execute(&self, sql: &str) -> Result<QueryOutput> {
+        let dialect = DrillDialect;
+        let mut statements = DFParserBuilder::new(sql)
+            .with_dialect(&dialect)
+            .build()?
+            .parse_statements()?;
+        let statement = match (statements.pop_front(), statements.is_empty()) {
+            (Some(s), true) => s,
+            (None, _) => return Err(DataFusionError::Plan("No statement to run".into())),
+            (Some(_), false) => {
+                return Err(DataFusionError::Plan(
+                    "Run one statement at a time (the shell splits scripts at ';')".into(),
+                ));
+            }
+        };
+        if let DFStatement::Statement(s) = &statement
+            && let Some(output) = self.drill_statement(s)?
+        {
+            return Ok(output);
+        }
+        self.run_planned(statement).await
+    }
+
+    /// Statements Drill has that DataFusion does not plan.
+    fn drill_statement(&self, statement: &Statement) -> Result<Option<QueryOutput>> {
+        match statement {
+            Statement::ShowSchemas { .. } | Statement::ShowDatabases { .. } => {
+                let names = self.resolver_schemas();
+                let schema = Arc::new(Schema::new(vec![Field::new(
+                    "SCHEMA_NAME",
+                    DataType::Utf8,
+                    false,
+                )]));
+                let batch = RecordBatch::try_new(
+                    Arc::clone(&schema),
+                    vec![Arc::new(StringArray::from(names))],
+                )?;
+                Ok(Some(single_batch(schema, batch)?))
+            }
+            Statement::Use(u) => {
+                let name = match u {
+                    Use::Object(n) | Use::Schema(n) | Use::Database(n) | Use::Catalog(n) => n,
+                    other => {
+                        return Err(DataFusionError::NotImplemented(format!("{other}")));
+                    }
+                };
+                let parts = object_name_parts(name);
+                let default = self.default_schema();
+                let resolved = NameResolver {
+                    registry: &self.registry,
+                    default_schema: default.as_ref(),
+                }
+                .resolve_schema(&parts)?;
+                let summary = format!("Default schema changed to [{resolved}]");
+                self.set_default_schema(resolved);
+                Ok(Some(ok_summary(&summary)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn resolver_schemas(&self) -> Vec<String> {
+        NameResolver {
+            registry: &self.registry,
+            default_schema: None,
+        }
+        .all_schemas()
+    }
+
+    async fn run_planned(&self, mut statement: DFStatement) -> Result<QueryOutput> {
+        let default = self.default_schema();
+        let resolver = NameResolver {
+            registry: &self.registry,
+            default_schema: default.as_ref(),
+        };
+        let mut opened: HashMap<TableName, Arc<dyn datafusion::datasource::TableProvider>> =
+            HashMap::new();
+        if let Some(inner) = sql_statement_mut(&mut statement) {
+            let mut resolved = HashMap::new();
+            let mut known = KnownNames::default();
+            for parts in table_references(inner) {
+                let name = resolver.resolve_table(&parts)?;
+                if !opened.contains_key(&name) {
+                    let table = resolver.open(&name).await?;
+                    known.add_schema(&table.schema());
+                    opened.insert(name.clone(), table);
+                }
+                resolved.insert(parts, name);
+            }
+            known.add_aliases(inner);
+            qualify_references(inner, &resolved);
+            respell_identifiers(inner, &known)?;
+        }
+        let _held = self.catalogs.hold(opened);
+        let state = self.ctx.state();
+        let plan = state.statement_to_plan(statement).await?;
+        let frame = self.ctx.execute_logical_plan(plan).await?;
+        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        let stream = frame.execute_stream().await?;
+        Ok(QueryOutput { schema, stream })
+    }
+}
+
+/// The SQL statement inside DataFusion's wrapper (also under EXPLAIN).
+fn sql_statement_mut(statement: &mut DFStatement) -> Option<&mut Statement> {
+    match statement {
+        DFStatement::Statement(s) => Some(s.as_mut()),
+        DFStatement::Explain(e) => sql_statement_mut(e.statement.as_mut()),
+        _ => None,
+    }
+}
+
+fn object_name_parts(name: &ObjectName) -> Vec<String> {
+    name.0
+        .iter()
+        .map(|p| match p {
+            ObjectNamePart::Identifier(id) => id.value.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+fn single_batch(schema: SchemaRef, batch: RecordBatch) -> Result<QueryOutput> {
+    let stream = MemoryStream::try_new(vec![batch], Arc::clone(&schema), None)?;
+    Ok(QueryOutput {
+        schema,
+        stream: Box::pin(stream),
+    })
+}
+
+/// Drill's answer to statements that change state: one row of `ok` and `summary`.
+fn ok_summary(summary: &str) -> Result<QueryOutput> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("ok", DataType::Boolean, false),
+        Field::new("summary", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(BooleanArray::from(vec![true])),
+            Arc::new(StringArray::from(vec![summary])),
+        ],
+    )?;
+    single_batch(schema, batch)
+}

@@ -1,0 +1,129 @@
+//! Result formats: `table` (aligned, for people), `csv` and `tsv` (header line, RFC 4180
+//! quoting), `json` (one object per line).
+
+use std::io::Write;
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use auger_engine::display::{json_value, value_text};
+use comfy_table::{Cell, ContentArrangement, Table, presets};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Tsv,
+    Json,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("cannot write the result: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cannot format a value: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    #[error("cannot write the result: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+/// Writes batches as they arrive; `table` waits for all of them to size its columns.
+pub struct ResultWriter<W: Write> {
+    format: OutputFormat,
+    out: W,
+    schema: SchemaRef,
+    table_rows: Vec<Vec<String>>,
+    /// The field delimiter of `csv` and `tsv`.
+    delimiter: u8,
+    wrote_header: bool,
+}
+
+impl<W: Write> ResultWriter<W> {
+    pub fn new(format: OutputFormat, out: W, schema: SchemaRef) -> Self {
+        let delimiter = if format == OutputFormat::Tsv { b'\t' } else { b',' };
+        Self {
+            format,
+            out,
+            schema,
+            table_rows: vec![],
+            delimiter,
+            wrote_header: false,
+        }
+    }
+
+    fn header(&self) -> Vec<String> {
+        self.schema.fields().iter().map(|f| f.name().clone()).collect()
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), OutputError> {
+        match self.format {
+            OutputFormat::Table => {
+                for row in 0..batch.num_rows() {
+                    let cells = batch
+                        .columns()
+                        .iter()
+                        .map(|c| value_text(c, row).map(|v| v.unwrap_or_else(|| "null".into())))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    self.table_rows.push(cells);
+                }
+            }
+            OutputFormat::Csv | OutputFormat::Tsv => {
+                let header = (!self.wrote_header).then(|| self.header());
+                self.wrote_header = true;
+                let mut csv = csv::WriterBuilder::new()
+                    .delimiter(self.delimiter)
+                    .from_writer(&mut self.out);
+                if let Some(header) = header {
+                    csv.write_record(&header)?;
+                }
+                for row in 0..batch.num_rows() {
+                    let cells = batch
+                        .columns()
+                        .iter()
+                        .map(|c| value_text(c, row).map(Option::unwrap_or_default))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    csv.write_record(&cells)?;
+                }
+                csv.flush()?;
+            }
+            OutputFormat::Json => {
+                for row in 0..batch.num_rows() {
+                    let mut object = serde_json::Map::new();
+                    for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
+                        object.insert(field.name().clone(), json_value(column.as_ref(), row)?);
+                    }
+                    writeln!(self.out, "{}", serde_json::Value::Object(object))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<(), OutputError> {
+        match self.format {
+            OutputFormat::Table => {
+                let mut table = Table::new();
+                table
+                    .load_preset(presets::ASCII_FULL_CONDENSED)
+                    .set_content_arrangement(ContentArrangement::Disabled)
+                    .set_header(self.header().into_iter().map(Cell::new));
+                for row in std::mem::take(&mut self.table_rows) {
+                    table.add_row(row);
+                }
+                writeln!(self.out, "{table}")?;
+            }
+            OutputFormat::Csv | OutputFormat::Tsv => {
+                if !self.wrote_header {
+                    let header = self.header();
+                    let mut csv = csv::WriterBuilder::new()
+                        .delimiter(self.delimiter)
+                        .from_writer(&mut self.out);
+                    csv.write_record(&header)?;
+                    csv.flush()?;
+                }
+            }
+            OutputFormat::Json => {}
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,150 @@
+//! Schema inference over every record of every file of a table, cached per file by
+//! (path, size, modification time) so a repeated query does not pay for it again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use arrow::datatypes::{Schema, SchemaRef};
+use auger_common::json::{JsonFileInference, JsonReadOptions, infer_json};
+use auger_common::lattice::{StructType, record_schema};
+use auger_common::{Error, Result};
+use object_store::{ObjectMeta, ObjectStore};
+
+use super::source::open_object;
+use super::text::{TextOptions, columns_schema, infer_header_file};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CacheKey {
+    path: String,
+    size: u64,
+    modified_nanos: i64,
+    /// The format settings inference depended on (for text: delimiter, quote, ...).
+    format: String,
+}
+
+#[derive(Debug, Clone)]
+struct CachedInference {
+    record: StructType,
+    /// Invalid records seen (JSON only); a query that does not skip them must fail.
+    skipped: u64,
+}
+
+/// Per-file inference results, shared by every query of the process.
+#[derive(Debug, Default)]
+pub struct InferenceCache {
+    entries: Mutex<HashMap<CacheKey, CachedInference>>,
+}
+
+impl InferenceCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn get(&self, key: &CacheKey) -> Option<CachedInference> {
+        match self.entries.lock() {
+            Ok(entries) => entries.get(key).cloned(),
+            Err(poisoned) => poisoned.into_inner().get(key).cloned(),
+        }
+    }
+
+    fn put(&self, key: CacheKey, value: CachedInference) {
+        let mut entries = match self.entries.lock() {
+            Ok(e) => e,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        entries.insert(key, value);
+    }
+}
+
+fn key(meta: &ObjectMeta, format: String) -> CacheKey {
+    CacheKey {
+        path: meta.location.to_string(),
+        size: meta.size,
+        modified_nanos: meta.last_modified.timestamp_nanos_opt().unwrap_or_default(),
+        format,
+    }
+}
+
+/// The record schema of a set of JSON files: every record of every file, merged.
+pub async fn json_schema(
+    cache: &InferenceCache,
+    store: &Arc<dyn ObjectStore>,
+    files: &[ObjectMeta],
+    display_prefix: &str,
+    options: &JsonReadOptions,
+) -> Result<SchemaRef> {
+    let mut merged = StructType::new();
+    for meta in files {
+        let key = key(meta, "json".into());
+        let cached = cache.get(&key);
+        let needs_reading = match &cached {
+            None => true,
+            // Re-read to report the first invalid record where it is.
+            Some(c) => c.skipped > 0 && !options.skip_invalid_records,
+        };
+        let record = if needs_reading {
+            let path = format!("{display_prefix}{}", meta.location);
+            let input = open_object(store, &meta.location, &path).await?;
+            let options = options.clone();
+            let inferred: JsonFileInference = run_blocking(move || infer_json(input, &path, &options)).await?;
+            cache.put(
+                key,
+                CachedInference {
+                    record: inferred.record.clone(),
+                    skipped: inferred.skipped,
+                },
+            );
+            inferred.record
+        } else {
+            cached.map(|c| c.record).unwrap_or_default()
+        };
+        merged = merged.merge(record);
+    }
+    Ok(Arc::new(record_schema(&merged)))
+}
+
+/// The schema of a set of text files: `columns` without a header; with one, the header's
+/// columns with types merged over every row of every file.
+pub async fn text_schema(
+    cache: &InferenceCache,
+    store: &Arc<dyn ObjectStore>,
+    files: &[ObjectMeta],
+    display_prefix: &str,
+    options: &TextOptions,
+) -> Result<SchemaRef> {
+    if !options.extract_header {
+        return Ok(Arc::new(columns_schema()));
+    }
+    let mut merged = StructType::new();
+    for meta in files {
+        let key = key(meta, format!("{options:?}"));
+        let record = match cache.get(&key) {
+            Some(c) => c.record,
+            None => {
+                let path = format!("{display_prefix}{}", meta.location);
+                let input = open_object(store, &meta.location, &path).await?;
+                let options = options.clone();
+                let record = run_blocking(move || infer_header_file(input, &path, &options)).await?;
+                cache.put(
+                    key,
+                    CachedInference {
+                        record: record.clone(),
+                        skipped: 0,
+                    },
+                );
+                record
+            }
+        };
+        merged = merged.merge(record);
+    }
+    Ok(Arc::new(Schema::new(record_schema(&merged).fields().clone())))
+}
+
+/// Inference reads whole files: keep it off the async worker threads.
+async fn run_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Internal(format!("schema inference task failed: {e}")))?
+}

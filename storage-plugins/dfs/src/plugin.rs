@@ -1,0 +1,174 @@
+//! The `file` storage plugin: workspaces over one file system or object store.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use auger_catalog::{AugerHome, Error, StoragePlugin, StoragePluginFactory, find_case_insensitive};
+use datafusion::catalog::{CatalogProvider, SchemaProvider};
+use datafusion::execution::object_store::ObjectStoreUrl;
+use object_store::local::LocalFileSystem;
+
+use crate::config::{FileSystemConfig, WorkspaceConfig};
+use crate::format::inference::InferenceCache;
+use crate::format::{TableFormat, WorkspaceFormats};
+use crate::workspace::{StoreContext, WorkspaceSchema};
+
+#[derive(Debug)]
+pub struct DfsPlugin {
+    name: String,
+    config: FileSystemConfig,
+    workspaces: BTreeMap<String, Arc<WorkspaceSchema>>,
+    default_workspace: String,
+}
+
+impl DfsPlugin {
+    pub fn try_new(name: &str, config: FileSystemConfig, cache: Arc<InferenceCache>) -> Result<Self, Error> {
+        let invalid = |message: String| Error::InvalidConfig {
+            plugin: name.to_string(),
+            source_name: "config".into(),
+            message,
+        };
+        let context = match config.connection.trim_end_matches('/') {
+            "file:" | "file://" => StoreContext {
+                store: Arc::new(LocalFileSystem::new()),
+                store_url: ObjectStoreUrl::local_filesystem(),
+                display_prefix: "/".into(),
+                cache,
+            },
+            other => {
+                return Err(invalid(format!(
+                    "\"connection\": {other:?} is not supported; use \"file:///\""
+                )));
+            }
+        };
+        for (format_name, format) in &config.formats {
+            TableFormat::from_config(format_name, format).map_err(|m| invalid(format!("\"formats\": {m}")))?;
+        }
+
+        let mut workspace_configs = config.workspaces.clone();
+        // Drill's implicit workspace: `dfs.`/path`` means the root of the connection.
+        let default_workspace = ["default", "root"]
+            .into_iter()
+            .find(|w| workspace_configs.contains_key(*w))
+            .unwrap_or("default")
+            .to_string();
+        workspace_configs
+            .entry(default_workspace.clone())
+            .or_insert_with(|| WorkspaceConfig::new("/", false));
+
+        let mut workspaces = BTreeMap::new();
+        for (ws_name, ws) in workspace_configs {
+            if !ws.location.starts_with('/') {
+                return Err(invalid(format!(
+                    "\"workspaces\".\"{ws_name}\".\"location\": {:?} must be an absolute path",
+                    ws.location
+                )));
+            }
+            for (format_name, format) in &ws.formats {
+                TableFormat::from_config(format_name, format).map_err(|m| {
+                    invalid(format!("\"workspaces\".\"{ws_name}\".\"formats\": {m}"))
+                })?;
+            }
+            let formats = WorkspaceFormats::new(
+                &config.formats,
+                &ws.formats,
+                ws.default_input_format.clone(),
+            );
+            let schema = WorkspaceSchema::new(
+                format!("{name}.{ws_name}"),
+                ws,
+                formats,
+                context.clone(),
+            );
+            workspaces.insert(ws_name, Arc::new(schema));
+        }
+        Ok(Self {
+            name: name.to_string(),
+            config,
+            workspaces,
+            default_workspace,
+        })
+    }
+
+    pub fn config(&self) -> &FileSystemConfig {
+        &self.config
+    }
+
+    pub fn workspace(&self, name: &str) -> Option<Arc<WorkspaceSchema>> {
+        let key = find_case_insensitive(self.workspaces.keys().map(String::as_str), name)?;
+        self.workspaces.get(key).cloned()
+    }
+}
+
+impl StoragePlugin for DfsPlugin {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn kind(&self) -> &str {
+        "file"
+    }
+
+    fn catalog(&self) -> Arc<dyn CatalogProvider> {
+        Arc::new(DfsCatalog {
+            workspaces: self.workspaces.clone(),
+        })
+    }
+
+    fn default_schema(&self) -> String {
+        self.default_workspace.clone()
+    }
+}
+
+/// The plugin's workspaces as a DataFusion catalog.
+#[derive(Debug)]
+struct DfsCatalog {
+    workspaces: BTreeMap<String, Arc<WorkspaceSchema>>,
+}
+
+impl CatalogProvider for DfsCatalog {
+
+    fn schema_names(&self) -> Vec<String> {
+        self.workspaces.keys().cloned().collect()
+    }
+
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        let key = find_case_insensitive(self.workspaces.keys().map(String::as_str), name)?;
+        self.workspaces
+            .get(key)
+            .map(|w| Arc::clone(w) as Arc<dyn SchemaProvider>)
+    }
+}
+
+/// Makes `file` plugins; all of them share one inference cache.
+#[derive(Debug, Default)]
+pub struct DfsPluginFactory {
+    cache: Arc<InferenceCache>,
+}
+
+impl DfsPluginFactory {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl StoragePluginFactory for DfsPluginFactory {
+    fn kind(&self) -> &'static str {
+        "file"
+    }
+
+    fn create(
+        &self,
+        name: &str,
+        config: &serde_json::Value,
+        _home: &AugerHome,
+    ) -> Result<Arc<dyn StoragePlugin>, Error> {
+        let parsed: FileSystemConfig =
+            serde_json::from_value(config.clone()).map_err(|e| Error::InvalidConfig {
+                plugin: name.to_string(),
+                source_name: "config".into(),
+                message: e.to_string(),
+            })?;
+        Ok(Arc::new(DfsPlugin::try_new(name, parsed, Arc::clone(&self.cache))?))
+    }
+}

@@ -1,0 +1,241 @@
+//! A workspace: a directory of a `file` plugin, served as a schema whose tables are the files,
+//! directories and globs under it.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::catalog::SchemaProvider;
+use datafusion::datasource::TableProvider;
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::object_store::ObjectStoreUrl;
+use object_store::ObjectStore;
+
+use crate::config::WorkspaceConfig;
+use crate::format::inference::{InferenceCache, json_schema, text_schema};
+use crate::format::{TableFormat, WorkspaceFormats};
+use crate::listing::{ListingError, list_table};
+use crate::table::DfsTable;
+
+/// What a workspace shares with its plugin.
+#[derive(Debug, Clone)]
+pub struct StoreContext {
+    pub store: Arc<dyn ObjectStore>,
+    pub store_url: ObjectStoreUrl,
+    /// How object paths are shown to users (`/` for local files).
+    pub display_prefix: String,
+    pub cache: Arc<InferenceCache>,
+}
+
+#[derive(Debug)]
+pub struct WorkspaceSchema {
+    /// `plugin.workspace`, for messages.
+    qualified_name: String,
+    /// The workspace directory as an object store path (no leading `/`).
+    location: String,
+    config: WorkspaceConfig,
+    formats: WorkspaceFormats,
+    context: StoreContext,
+}
+
+impl WorkspaceSchema {
+    pub fn new(
+        qualified_name: String,
+        config: WorkspaceConfig,
+        formats: WorkspaceFormats,
+        context: StoreContext,
+    ) -> Self {
+        let location = config.location.trim_matches('/').to_string();
+        Self {
+            qualified_name,
+            location,
+            config,
+            formats,
+            context,
+        }
+    }
+
+    pub fn config(&self) -> &WorkspaceConfig {
+        &self.config
+    }
+
+    fn display(&self, object_path: &str) -> String {
+        format!("{}{}", self.context.display_prefix, object_path)
+    }
+
+    /// The object path a table name means inside this workspace.
+    fn resolve(&self, name: &str) -> Result<String> {
+        resolve_path(
+            &self.location,
+            name,
+            self.config.allow_access_outside_workspace,
+        )
+        .ok_or_else(|| {
+            DataFusionError::Plan(format!(
+                "Table '{}.`{name}`' reaches outside the workspace {}; \
+                 set allowAccessOutsideWorkspace in the workspace config to allow it",
+                self.qualified_name,
+                self.display(&self.location)
+            ))
+        })
+    }
+
+    async fn open_table(&self, name: &str) -> Result<Arc<dyn TableProvider>> {
+        let path = self.resolve(name)?;
+        let listing = list_table(&self.context.store, &path)
+            .await
+            .map_err(|e| match e {
+                ListingError::NotFound => DataFusionError::Plan(format!(
+                    "Table '{}.`{name}`' not found: {} does not exist",
+                    self.qualified_name,
+                    self.display(&path)
+                )),
+                ListingError::InvalidGlob(msg) => DataFusionError::Plan(format!(
+                    "Table '{}.`{name}`': invalid glob pattern: {msg}",
+                    self.qualified_name
+                )),
+                ListingError::Store(e) => DataFusionError::Plan(format!(
+                    "Table '{}.`{name}`': cannot list {}: {e}",
+                    self.qualified_name,
+                    self.display(&path)
+                )),
+            })?;
+        if listing.files.is_empty() {
+            return Err(DataFusionError::Plan(format!(
+                "Table '{}.`{name}`': the directory {} holds no files",
+                self.qualified_name,
+                self.display(&path)
+            )));
+        }
+
+        // Every file of a table must have one format.
+        let mut chosen: Option<(String, TableFormat, String)> = None;
+        for meta in &listing.files {
+            let file_name = meta.location.filename().unwrap_or_default();
+            let Some((format_name, config)) = self.formats.for_file(file_name) else {
+                return Err(DataFusionError::Plan(format!(
+                    "Table '{}.`{name}`': no format is configured for {} (known formats: {})",
+                    self.qualified_name,
+                    self.display(meta.location.as_ref()),
+                    self.formats.names().collect::<Vec<_>>().join(", ")
+                )));
+            };
+            match &chosen {
+                None => {
+                    let format = TableFormat::from_config(format_name, config)
+                        .map_err(DataFusionError::Plan)?;
+                    chosen = Some((format_name.to_string(), format, meta.location.to_string()));
+                }
+                Some((first_name, _, first_file)) if first_name != format_name => {
+                    return Err(DataFusionError::Plan(format!(
+                        "Table '{}.`{name}`' mixes formats: {} is {first_name} but {} is {format_name}",
+                        self.qualified_name,
+                        self.display(first_file),
+                        self.display(meta.location.as_ref()),
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        let Some((_, format, _)) = chosen else {
+            return Err(DataFusionError::Internal("a table without files".into()));
+        };
+
+        let ctx = &self.context;
+        let schema = match &format {
+            TableFormat::Json(options) => {
+                json_schema(&ctx.cache, &ctx.store, &listing.files, &ctx.display_prefix, options)
+                    .await?
+            }
+            TableFormat::Text(options) => {
+                text_schema(&ctx.cache, &ctx.store, &listing.files, &ctx.display_prefix, options)
+                    .await?
+            }
+            TableFormat::Parquet => {
+                let state = datafusion::execution::context::SessionContext::new().state();
+                ParquetFormat::default()
+                    .infer_schema(&state, &ctx.store, &listing.files)
+                    .await
+                    .map_err(|e| {
+                        DataFusionError::Plan(format!(
+                            "Table '{}.`{name}`': cannot read the Parquet schema: {}",
+                            self.qualified_name,
+                            auger_common::error::user_message(&e)
+                        ))
+                    })?
+            }
+        };
+        Ok(Arc::new(DfsTable {
+            store: Arc::clone(&ctx.store),
+            store_url: ctx.store_url.clone(),
+            display_prefix: ctx.display_prefix.clone(),
+            format,
+            files: listing.files,
+            schema,
+        }))
+    }
+}
+
+/// Joins a table name onto a workspace location, resolving `.` and `..`. Without
+/// `allow_outside`, a name that climbs above the workspace gives None.
+pub fn resolve_path(location: &str, name: &str, allow_outside: bool) -> Option<String> {
+    let mut parts: Vec<&str> = location.split('/').filter(|p| !p.is_empty()).collect();
+    let floor = if allow_outside { 0 } else { parts.len() };
+    for segment in name.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                if parts.len() <= floor {
+                    return None;
+                }
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+#[async_trait]
+impl SchemaProvider for WorkspaceSchema {
+
+    fn table_names(&self) -> Vec<String> {
+        // Files are listed by SHOW FILES; tables are named by path when queried.
+        vec![]
+    }
+
+    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        self.open_table(name).await.map(Some)
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        match self.resolve(name) {
+            Ok(path) if self.context.display_prefix == "/" => {
+                std::path::Path::new(&format!("/{path}")).exists()
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Workspace names in a deterministic order, for listings.
+pub fn sorted_names<'a>(names: impl Iterator<Item = &'a String>) -> Vec<String> {
+    names.cloned().collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_path;
+
+    #[test]
+    fn paths_stay_inside_the_workspace() {
+        assert_eq!(resolve_path("data", "a/b.csv", false).as_deref(), Some("data/a/b.csv"));
+        assert_eq!(resolve_path("data", "/a.csv", false).as_deref(), Some("data/a.csv"));
+        assert_eq!(resolve_path("data", "a/../b.csv", false).as_deref(), Some("data/b.csv"));
+        assert_eq!(resolve_path("data", "../etc/passwd", false), None);
+        assert_eq!(resolve_path("data", "../x", true).as_deref(), Some("x"));
+        assert_eq!(resolve_path("", "/tmp/x.json", false).as_deref(), Some("tmp/x.json"));
+    }
+}
