@@ -61,14 +61,15 @@ impl PluginRegistry {
         factories: &[Arc<dyn StoragePluginFactory>],
         home: &AugerHome,
     ) -> Result<()> {
-        let kind = config
-            .get("type")
-            .and_then(|t| t.as_str())
-            .ok_or_else(|| Error::InvalidConfig {
-                plugin: name.to_string(),
-                source_name: "config".into(),
-                message: "the key \"type\" is missing or not a string".into(),
-            })?;
+        let kind =
+            config
+                .get("type")
+                .and_then(|t| t.as_str())
+                .ok_or_else(|| Error::InvalidConfig {
+                    plugin: name.to_string(),
+                    source_name: "config".into(),
+                    message: "the key \"type\" is missing or not a string".into(),
+                })?;
         if config.get("enabled").and_then(|e| e.as_bool()) == Some(false) {
             return Ok(());
         }
@@ -106,7 +107,6 @@ impl PluginRegistry {
 }
 
 impl CatalogProviderList for PluginRegistry {
-
     fn register_catalog(
         &self,
         _name: String,

@@ -141,9 +141,9 @@ mod tests {
         };
         let wrapped = DataFusionError::Context(
             "reading".into(),
-            Box::new(DataFusionError::External(Box::new(
-                DataFusionError::from(inner),
-            ))),
+            Box::new(DataFusionError::External(Box::new(DataFusionError::from(
+                inner,
+            )))),
         );
         assert_eq!(
             user_message(&wrapped),

@@ -206,8 +206,11 @@ mod tests {
             List(Box::new(Integer)).merge(List(Box::new(Float))),
             List(Box::new(Float))
         );
-        let merged = record(&[("a", Integer), ("b", Null)])
-            .merge(record(&[("b", Boolean), ("c", String), ("a", Float)]));
+        let merged = record(&[("a", Integer), ("b", Null)]).merge(record(&[
+            ("b", Boolean),
+            ("c", String),
+            ("a", Float),
+        ]));
         assert_eq!(
             merged,
             record(&[("a", Float), ("b", Boolean), ("c", String)])

@@ -57,9 +57,7 @@ pub fn json_value(array: &dyn Array, row: usize) -> Result<Value, ArrowError> {
         }
         DataType::List(_) => list_json(array.as_list::<i32>().value(row).as_ref())?,
         DataType::LargeList(_) => list_json(array.as_list::<i64>().value(row).as_ref())?,
-        DataType::FixedSizeList(_, _) => {
-            list_json(array.as_fixed_size_list().value(row).as_ref())?
-        }
+        DataType::FixedSizeList(_, _) => list_json(array.as_fixed_size_list().value(row).as_ref())?,
         DataType::Struct(fields) => {
             let s = array.as_struct();
             let mut object = serde_json::Map::new();

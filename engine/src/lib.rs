@@ -6,10 +6,11 @@
 //! knows nothing of the shell or the network.
 
 mod builtin;
-pub mod display;
 mod dialect;
+pub mod display;
 mod identifiers;
 mod names;
+mod output_names;
 mod session;
 mod subscript;
 

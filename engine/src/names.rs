@@ -153,11 +153,15 @@ impl NameResolver<'_> {
             .plugin(&name.plugin)
             .and_then(|p| p.catalog().schema(&name.schema))
             .ok_or_else(|| {
-                DataFusionError::Internal(format!("schema {}.{} vanished", name.plugin, name.schema))
+                DataFusionError::Internal(format!(
+                    "schema {}.{} vanished",
+                    name.plugin, name.schema
+                ))
             })?;
-        schema.table(&name.table).await?.ok_or_else(|| {
-            DataFusionError::Plan(format!("Table '{name}' not found"))
-        })
+        schema
+            .table(&name.table)
+            .await?
+            .ok_or_else(|| DataFusionError::Plan(format!("Table '{name}' not found")))
     }
 }
 
@@ -270,7 +274,6 @@ impl Drop for OpenedTables {
 }
 
 impl CatalogProviderList for SessionCatalogs {
-
     fn register_catalog(
         &self,
         _name: String,
@@ -301,7 +304,6 @@ struct SessionCatalog {
 }
 
 impl CatalogProvider for SessionCatalog {
-
     fn schema_names(&self) -> Vec<String> {
         self.inner.schema_names()
     }
@@ -327,7 +329,6 @@ struct SessionSchema {
 
 #[async_trait]
 impl SchemaProvider for SessionSchema {
-
     fn table_names(&self) -> Vec<String> {
         self.inner.table_names()
     }

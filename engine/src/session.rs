@@ -9,8 +9,8 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use auger_catalog::PluginRegistry;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::execution::context::SessionContext;
 use datafusion::execution::SessionStateDefaults;
+use datafusion::execution::context::SessionContext;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::planner::ExprPlanner;
 use datafusion::physical_plan::memory::MemoryStream;
@@ -20,7 +20,9 @@ use sqlparser::ast::{ObjectName, ObjectNamePart, Statement, Use};
 
 use crate::dialect::DrillDialect;
 use crate::identifiers::{KnownNames, respell_identifiers};
-use crate::names::{NameResolver, SchemaPath, SessionCatalogs, TableName, qualify_references, table_references};
+use crate::names::{
+    NameResolver, SchemaPath, SessionCatalogs, TableName, qualify_references, table_references,
+};
 use crate::subscript::ZeroBasedSubscripts;
 
 /// The rows a statement produced, streamed.
@@ -167,6 +169,7 @@ impl Session {
             }
             known.add_aliases(inner);
             qualify_references(inner, &resolved);
+            crate::output_names::name_expressions(inner);
             respell_identifiers(inner, &known)?;
         }
         let _held = self.catalogs.hold(opened);

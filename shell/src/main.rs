@@ -19,7 +19,12 @@ use output::OutputFormat;
 #[command(name = "auger", version, about)]
 struct Args {
     /// Run these statements (separated by ';') and exit.
-    #[arg(short = 'e', long = "execute", value_name = "SQL", conflicts_with = "file")]
+    #[arg(
+        short = 'e',
+        long = "execute",
+        value_name = "SQL",
+        conflicts_with = "file"
+    )]
     execute: Option<String>,
 
     /// Run the statements of this file and exit.

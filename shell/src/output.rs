@@ -6,7 +6,7 @@ use std::io::Write;
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use auger_engine::display::{json_value, value_text};
-use comfy_table::{Cell, ContentArrangement, Table, presets};
+use comfy_table::{Cell, ContentArrangement, Table, TableComponent, presets};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -39,7 +39,11 @@ pub struct ResultWriter<W: Write> {
 
 impl<W: Write> ResultWriter<W> {
     pub fn new(format: OutputFormat, out: W, schema: SchemaRef) -> Self {
-        let delimiter = if format == OutputFormat::Tsv { b'\t' } else { b',' };
+        let delimiter = if format == OutputFormat::Tsv {
+            b'\t'
+        } else {
+            b','
+        };
         Self {
             format,
             out,
@@ -51,7 +55,11 @@ impl<W: Write> ResultWriter<W> {
     }
 
     fn header(&self) -> Vec<String> {
-        self.schema.fields().iter().map(|f| f.name().clone()).collect()
+        self.schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), OutputError> {
@@ -104,6 +112,8 @@ impl<W: Write> ResultWriter<W> {
                 let mut table = Table::new();
                 table
                     .load_preset(presets::ASCII_FULL_CONDENSED)
+                    .set_style(TableComponent::HeaderLines, '-')
+                    .set_style(TableComponent::MiddleHeaderIntersections, '+')
                     .set_content_arrangement(ContentArrangement::Disabled)
                     .set_header(self.header().into_iter().map(Cell::new));
                 for row in std::mem::take(&mut self.table_rows) {

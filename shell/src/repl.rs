@@ -47,7 +47,11 @@ pub fn run(
 
     let mut buffer = String::new();
     loop {
-        let prompt = if buffer.trim().is_empty() { "auger> " } else { "   . > " };
+        let prompt = if buffer.trim().is_empty() {
+            "auger> "
+        } else {
+            "   . > "
+        };
         let line = match editor.readline(prompt) {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => {

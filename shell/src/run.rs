@@ -47,7 +47,11 @@ pub async fn run_script(session: &Session, text: &str, options: &RunOptions) -> 
     ExitCode::SUCCESS
 }
 
-pub async fn run_statement(session: &Session, sql: &str, options: &RunOptions) -> Result<(), Failure> {
+pub async fn run_statement(
+    session: &Session,
+    sql: &str,
+    options: &RunOptions,
+) -> Result<(), Failure> {
     let started = Instant::now();
     let rows = Arc::new(AtomicUsize::new(0));
     let progress = spawn_progress(Arc::clone(&rows), started);

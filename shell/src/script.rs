@@ -71,7 +71,11 @@ pub fn is_only_comments(text: &str) -> bool {
             return true;
         }
         if let Some(after) = rest.strip_prefix("--") {
-            rest = after.split_once('\n').map(|(_, r)| r).unwrap_or("").trim_start();
+            rest = after
+                .split_once('\n')
+                .map(|(_, r)| r)
+                .unwrap_or("")
+                .trim_start();
         } else if let Some(after) = rest.strip_prefix("/*") {
             match after.split_once("*/") {
                 Some((_, r)) => rest = r.trim_start(),

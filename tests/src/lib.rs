@@ -1,1 +1,115 @@
-//! placeholder
+//! auger-tests: the sqllogictest database adapters and helpers for end-to-end suites.
+//!
+//! `.slt` files under `tests/slt/` are the specification of what SQL shows; [`EmbeddedDb`]
+//! runs them on the embedded engine.
+
+use std::sync::Arc;
+
+use arrow::array::ArrayRef;
+use arrow::datatypes::DataType;
+use auger_catalog::AugerHome;
+use auger_common::error::user_message;
+use auger_engine::display::value_text;
+use auger_engine::{Engine, Session};
+use futures::StreamExt;
+use sqllogictest::{DBOutput, DefaultColumnType};
+
+/// A failed statement, with the message a user would read.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DbError(pub String);
+
+/// One session on an embedded engine whose home is a fresh temporary directory.
+pub struct EmbeddedDb {
+    _home: tempfile::TempDir,
+    _engine: Arc<Engine>,
+    session: Session,
+}
+
+impl EmbeddedDb {
+    pub fn new() -> Result<Self, DbError> {
+        let home = tempfile::tempdir().map_err(|e| DbError(e.to_string()))?;
+        let engine =
+            Arc::new(Engine::new(AugerHome::at(home.path())).map_err(|e| DbError(e.to_string()))?);
+        let session = engine.session();
+        Ok(Self {
+            _home: home,
+            _engine: engine,
+            session,
+        })
+    }
+}
+
+fn column_type(dt: &DataType) -> DefaultColumnType {
+    match dt {
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => DefaultColumnType::Integer,
+        DataType::Float16
+        | DataType::Float32
+        | DataType::Float64
+        | DataType::Decimal128(_, _)
+        | DataType::Decimal256(_, _) => DefaultColumnType::FloatingPoint,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => DefaultColumnType::Text,
+        _ => DefaultColumnType::Any,
+    }
+}
+
+/// How a value is written in an `.slt` expectation: `NULL`, `(empty)` for an empty string,
+/// nested values as JSON.
+pub fn slt_value(column: &ArrayRef, row: usize) -> Result<String, DbError> {
+    match value_text(column, row).map_err(|e| DbError(e.to_string()))? {
+        None => Ok("NULL".into()),
+        Some(s) if s.is_empty() => Ok("(empty)".into()),
+        Some(s) => Ok(s),
+    }
+}
+
+#[async_trait::async_trait]
+impl sqllogictest::AsyncDB for EmbeddedDb {
+    type Error = DbError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, DbError> {
+        let mut output = self
+            .session
+            .execute(sql)
+            .await
+            .map_err(|e| DbError(user_message(&e)))?;
+        let types = output
+            .schema
+            .fields()
+            .iter()
+            .map(|f| column_type(f.data_type()))
+            .collect();
+        let mut rows = vec![];
+        while let Some(batch) = output.stream.next().await {
+            let batch = batch.map_err(|e| DbError(user_message(&e)))?;
+            for row in 0..batch.num_rows() {
+                rows.push(
+                    batch
+                        .columns()
+                        .iter()
+                        .map(|c| slt_value(c, row))
+                        .collect::<Result<Vec<_>, _>>()?,
+                );
+            }
+        }
+        Ok(DBOutput::Rows { types, rows })
+    }
+
+    async fn shutdown(&mut self) {}
+
+    fn engine_name(&self) -> &str {
+        "auger"
+    }
+
+    async fn sleep(dur: std::time::Duration) {
+        tokio::time::sleep(dur).await;
+    }
+}

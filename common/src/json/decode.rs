@@ -229,7 +229,8 @@ impl<'de> DeserializeSeed<'de> for &mut ColumnBuilder {
                     Some(b'"') => {
                         let inner = &text[1..text.len() - 1];
                         if inner.contains('\\') {
-                            let s: String = serde_json::from_str(text).map_err(de::Error::custom)?;
+                            let s: String =
+                                serde_json::from_str(text).map_err(de::Error::custom)?;
                             b.append_value(s);
                         } else {
                             b.append_value(inner);

@@ -58,13 +58,18 @@ pub async fn list_table(store: &Arc<dyn ObjectStore>, path: &str) -> Result<List
     })
 }
 
-async fn directory_exists(store: &Arc<dyn ObjectStore>, location: &Path) -> Result<bool, ListingError> {
+async fn directory_exists(
+    store: &Arc<dyn ObjectStore>,
+    location: &Path,
+) -> Result<bool, ListingError> {
     let listed = store
         .list_with_delimiter(Some(location))
         .await
         .map_err(ListingError::Store);
     match listed {
-        Ok(l) => Ok(!l.objects.is_empty() || !l.common_prefixes.is_empty() || is_local_dir(location)),
+        Ok(l) => {
+            Ok(!l.objects.is_empty() || !l.common_prefixes.is_empty() || is_local_dir(location))
+        }
         Err(ListingError::Store(object_store::Error::NotFound { .. })) => Ok(false),
         Err(e) => Err(e),
     }
@@ -119,7 +124,11 @@ async fn list_under(
     root: &Path,
     _limit: Option<usize>,
 ) -> Result<Vec<ObjectMeta>, ListingError> {
-    let prefix = if root.as_ref().is_empty() { None } else { Some(root) };
+    let prefix = if root.as_ref().is_empty() {
+        None
+    } else {
+        Some(root)
+    };
     let listed: Vec<ObjectMeta> = match store.list(prefix).try_collect().await {
         Ok(l) => l,
         Err(object_store::Error::NotFound { .. }) => vec![],

@@ -22,7 +22,11 @@ pub struct DfsPlugin {
 }
 
 impl DfsPlugin {
-    pub fn try_new(name: &str, config: FileSystemConfig, cache: Arc<InferenceCache>) -> Result<Self, Error> {
+    pub fn try_new(
+        name: &str,
+        config: FileSystemConfig,
+        cache: Arc<InferenceCache>,
+    ) -> Result<Self, Error> {
         let invalid = |message: String| Error::InvalidConfig {
             plugin: name.to_string(),
             source_name: "config".into(),
@@ -42,7 +46,8 @@ impl DfsPlugin {
             }
         };
         for (format_name, format) in &config.formats {
-            TableFormat::from_config(format_name, format).map_err(|m| invalid(format!("\"formats\": {m}")))?;
+            TableFormat::from_config(format_name, format)
+                .map_err(|m| invalid(format!("\"formats\": {m}")))?;
         }
 
         let mut workspace_configs = config.workspaces.clone();
@@ -74,12 +79,8 @@ impl DfsPlugin {
                 &ws.formats,
                 ws.default_input_format.clone(),
             );
-            let schema = WorkspaceSchema::new(
-                format!("{name}.{ws_name}"),
-                ws,
-                formats,
-                context.clone(),
-            );
+            let schema =
+                WorkspaceSchema::new(format!("{name}.{ws_name}"), ws, formats, context.clone());
             workspaces.insert(ws_name, Arc::new(schema));
         }
         Ok(Self {
@@ -127,7 +128,6 @@ struct DfsCatalog {
 }
 
 impl CatalogProvider for DfsCatalog {
-
     fn schema_names(&self) -> Vec<String> {
         self.workspaces.keys().cloned().collect()
     }
@@ -169,6 +169,10 @@ impl StoragePluginFactory for DfsPluginFactory {
                 source_name: "config".into(),
                 message: e.to_string(),
             })?;
-        Ok(Arc::new(DfsPlugin::try_new(name, parsed, Arc::clone(&self.cache))?))
+        Ok(Arc::new(DfsPlugin::try_new(
+            name,
+            parsed,
+            Arc::clone(&self.cache),
+        )?))
     }
 }

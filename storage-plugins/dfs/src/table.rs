@@ -41,7 +41,9 @@ impl DfsTable {
         for meta in files {
             if let Some(smallest) = groups.iter_mut().min_by_key(|(size, _)| *size) {
                 smallest.0 += meta.size;
-                smallest.1.push(PartitionedFile::new_from_meta(meta.clone()));
+                smallest
+                    .1
+                    .push(PartitionedFile::new_from_meta(meta.clone()));
             }
         }
         groups
@@ -57,7 +59,6 @@ impl DfsTable {
 
 #[async_trait]
 impl TableProvider for DfsTable {
-
     fn schema(&self) -> SchemaRef {
         Arc::clone(&self.schema)
     }
@@ -75,9 +76,8 @@ impl TableProvider for DfsTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let table_schema = TableSchema::from(Arc::clone(&self.schema));
         let partitions = state.config_options().execution.target_partitions;
-        let parquet = matches!(self.format, TableFormat::Parquet).then(|| {
-            ParquetFormat::default().with_options(state.default_table_options().parquet)
-        });
+        let parquet = matches!(self.format, TableFormat::Parquet)
+            .then(|| ParquetFormat::default().with_options(state.default_table_options().parquet));
         let source: Arc<dyn FileSource> = match (&self.format, &parquet) {
             (TableFormat::Text(options), _) => Arc::new(RowFileSource::new(
                 RowFormat::Text(options.clone()),

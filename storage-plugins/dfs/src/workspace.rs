@@ -146,12 +146,24 @@ impl WorkspaceSchema {
         let ctx = &self.context;
         let schema = match &format {
             TableFormat::Json(options) => {
-                json_schema(&ctx.cache, &ctx.store, &listing.files, &ctx.display_prefix, options)
-                    .await?
+                json_schema(
+                    &ctx.cache,
+                    &ctx.store,
+                    &listing.files,
+                    &ctx.display_prefix,
+                    options,
+                )
+                .await?
             }
             TableFormat::Text(options) => {
-                text_schema(&ctx.cache, &ctx.store, &listing.files, &ctx.display_prefix, options)
-                    .await?
+                text_schema(
+                    &ctx.cache,
+                    &ctx.store,
+                    &listing.files,
+                    &ctx.display_prefix,
+                    options,
+                )
+                .await?
             }
             TableFormat::Parquet => {
                 let state = datafusion::execution::context::SessionContext::new().state();
@@ -200,7 +212,6 @@ pub fn resolve_path(location: &str, name: &str, allow_outside: bool) -> Option<S
 
 #[async_trait]
 impl SchemaProvider for WorkspaceSchema {
-
     fn table_names(&self) -> Vec<String> {
         // Files are listed by SHOW FILES; tables are named by path when queried.
         vec![]
@@ -222,7 +233,11 @@ impl SchemaProvider for WorkspaceSchema {
 
 /// Workspace names in a deterministic order, for listings.
 pub fn sorted_names<'a>(names: impl Iterator<Item = &'a String>) -> Vec<String> {
-    names.cloned().collect::<BTreeSet<_>>().into_iter().collect()
+    names
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 #[cfg(test)]
@@ -231,11 +246,23 @@ mod tests {
 
     #[test]
     fn paths_stay_inside_the_workspace() {
-        assert_eq!(resolve_path("data", "a/b.csv", false).as_deref(), Some("data/a/b.csv"));
-        assert_eq!(resolve_path("data", "/a.csv", false).as_deref(), Some("data/a.csv"));
-        assert_eq!(resolve_path("data", "a/../b.csv", false).as_deref(), Some("data/b.csv"));
+        assert_eq!(
+            resolve_path("data", "a/b.csv", false).as_deref(),
+            Some("data/a/b.csv")
+        );
+        assert_eq!(
+            resolve_path("data", "/a.csv", false).as_deref(),
+            Some("data/a.csv")
+        );
+        assert_eq!(
+            resolve_path("data", "a/../b.csv", false).as_deref(),
+            Some("data/b.csv")
+        );
         assert_eq!(resolve_path("data", "../etc/passwd", false), None);
         assert_eq!(resolve_path("data", "../x", true).as_deref(), Some("x"));
-        assert_eq!(resolve_path("", "/tmp/x.json", false).as_deref(), Some("tmp/x.json"));
+        assert_eq!(
+            resolve_path("", "/tmp/x.json", false).as_deref(),
+            Some("tmp/x.json")
+        );
     }
 }

@@ -86,7 +86,8 @@ pub async fn json_schema(
             let path = format!("{display_prefix}{}", meta.location);
             let input = open_object(store, &meta.location, &path).await?;
             let options = options.clone();
-            let inferred: JsonFileInference = run_blocking(move || infer_json(input, &path, &options)).await?;
+            let inferred: JsonFileInference =
+                run_blocking(move || infer_json(input, &path, &options)).await?;
             cache.put(
                 key,
                 CachedInference {
@@ -124,7 +125,8 @@ pub async fn text_schema(
                 let path = format!("{display_prefix}{}", meta.location);
                 let input = open_object(store, &meta.location, &path).await?;
                 let options = options.clone();
-                let record = run_blocking(move || infer_header_file(input, &path, &options)).await?;
+                let record =
+                    run_blocking(move || infer_header_file(input, &path, &options)).await?;
                 cache.put(
                     key,
                     CachedInference {
@@ -137,7 +139,9 @@ pub async fn text_schema(
         };
         merged = merged.merge(record);
     }
-    Ok(Arc::new(Schema::new(record_schema(&merged).fields().clone())))
+    Ok(Arc::new(Schema::new(
+        record_schema(&merged).fields().clone(),
+    )))
 }
 
 /// Inference reads whole files: keep it off the async worker threads.

@@ -10,14 +10,14 @@ use arrow::record_batch::RecordBatch;
 use auger_common::json::{JsonBatchReader, JsonReadOptions};
 use datafusion::common::Result;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::physical_expr::PhysicalExpr;
+use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
     FileOpenFuture, FileOpener, FileScanConfig, FileSource,
 };
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::table_schema::TableSchema;
-use datafusion::datasource::listing::PartitionedFile;
 use datafusion::error::DataFusionError;
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::projection::ProjectionExprs;
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use futures::StreamExt;
@@ -186,7 +186,9 @@ pub async fn open_object(
         .await
         .map_err(|e| io_error(object_store_message(&e)))?;
     let raw: Box<dyn Read + Send> = match result.payload {
-        GetResultPayload::File(file, _) => Box::new(std::io::BufReader::with_capacity(1 << 20, file)),
+        GetResultPayload::File(file, _) => {
+            Box::new(std::io::BufReader::with_capacity(1 << 20, file))
+        }
         GetResultPayload::Stream(_) => {
             let bytes = result
                 .bytes()

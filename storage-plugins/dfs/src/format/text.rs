@@ -8,9 +8,7 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use arrow::array::{
-    ArrayRef, Float64Builder, Int64Builder, ListBuilder, NullArray, StringBuilder,
-};
+use arrow::array::{ArrayRef, Float64Builder, Int64Builder, ListBuilder, NullArray, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use auger_common::lattice::{InferredType, StructType};
@@ -98,7 +96,11 @@ pub fn columns_schema() -> Schema {
 }
 
 /// What inference learned about a text file with a header: its column names and types.
-pub fn infer_header_file<R: Read>(input: R, path: &str, options: &TextOptions) -> Result<StructType> {
+pub fn infer_header_file<R: Read>(
+    input: R,
+    path: &str,
+    options: &TextOptions,
+) -> Result<StructType> {
     let mut reader = options.reader(input);
     let mut record = csv::ByteRecord::new();
     let mut names: Vec<String> = vec![];
@@ -195,7 +197,10 @@ fn header_names(record: &csv::ByteRecord, path: &str, line: u64) -> Result<Vec<S
         // Drill keeps every header column; a repeated name gets a numeric suffix.
         let base = name.clone();
         let mut n = 0;
-        while names.iter().any(|existing| existing.eq_ignore_ascii_case(&name)) {
+        while names
+            .iter()
+            .any(|existing| existing.eq_ignore_ascii_case(&name))
+        {
             name = format!("{base}{n}");
             n += 1;
         }
@@ -326,8 +331,11 @@ impl<R: Read> TextBatchReader<R> {
     }
 
     fn read_columns_array(&mut self) -> Result<Option<(Vec<ArrayRef>, usize)>> {
-        let mut builder = ListBuilder::new(StringBuilder::new())
-            .with_field(Arc::new(Field::new("item", DataType::Utf8, true)));
+        let mut builder = ListBuilder::new(StringBuilder::new()).with_field(Arc::new(Field::new(
+            "item",
+            DataType::Utf8,
+            true,
+        )));
         let mut rows = 0;
         while rows < self.batch_size {
             if !self.next_record()? {
@@ -336,7 +344,8 @@ impl<R: Read> TextBatchReader<R> {
             }
             let line = line_of(&self.record);
             for (i, field) in self.record.iter().enumerate() {
-                let text = std::str::from_utf8(field).map_err(|_| invalid_utf8(&self.path, line, i))?;
+                let text =
+                    std::str::from_utf8(field).map_err(|_| invalid_utf8(&self.path, line, i))?;
                 builder.values().append_value(text);
             }
             builder.append(true);
@@ -375,7 +384,13 @@ impl<R: Read> TextBatchReader<R> {
             check_width(&self.record, width, &self.path, line)?;
             for (builder, &i) in builders.iter_mut().zip(&self.projection) {
                 let field = self.record.get(i).unwrap_or_default();
-                append_typed(builder, field, &self.path, line, self.file_schema.field(i).name())?;
+                append_typed(
+                    builder,
+                    field,
+                    &self.path,
+                    line,
+                    self.file_schema.field(i).name(),
+                )?;
             }
             rows += 1;
         }
@@ -421,7 +436,9 @@ fn append_typed(
     }
     let text = std::str::from_utf8(field).map_err(|_| bad("the value is not valid UTF-8"))?;
     match builder {
-        TextColumn::Null(_) => return Err(bad(&format!("{text:?} where only empty values were seen"))),
+        TextColumn::Null(_) => {
+            return Err(bad(&format!("{text:?} where only empty values were seen")));
+        }
         TextColumn::Int64(b) => b.append_value(
             text.parse()
                 .map_err(|_| bad(&format!("{text:?} is not a BIGINT")))?,
@@ -493,8 +510,14 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec!["id:Int64", "price:Float64", "name:Utf8", "empty:Null"]
         );
-        let reader =
-            TextBatchReader::new(data.as_bytes(), "h.csv", options(true), schema, Some(&[2, 1]), 1024)?;
+        let reader = TextBatchReader::new(
+            data.as_bytes(),
+            "h.csv",
+            options(true),
+            schema,
+            Some(&[2, 1]),
+            1024,
+        )?;
         let batches = reader.collect::<Result<Vec<_>>>()?;
         assert_eq!(
             show(batches),
@@ -511,7 +534,9 @@ mod tests {
             .map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some("Invalid text record in /x/r.csv, line 3: the row has 3 fields but the header names 2 columns")
+            Some(
+                "Invalid text record in /x/r.csv, line 3: the row has 3 fields but the header names 2 columns"
+            )
         );
     }
 }

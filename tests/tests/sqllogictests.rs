@@ -1,0 +1,91 @@
+//! Runs every `.slt` file under `tests/slt/` on the embedded engine.
+//!
+//! `cargo test -p auger-tests --test sqllogictests -- [--complete] [FILTER...]`
+//! `--complete` rewrites the expected output of the selected files; read the diff.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use auger_tests::{DbError, EmbeddedDb};
+use sqllogictest::{Runner, default_column_validator, default_normalizer, default_validator};
+
+fn slt_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            slt_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "slt") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn new_runner() -> Runner<EmbeddedDb, impl sqllogictest::MakeConnection<Conn = EmbeddedDb>> {
+    Runner::new(|| async { EmbeddedDb::new() })
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let complete = args.iter().any(|a| a == "--complete");
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("slt");
+    let mut files = vec![];
+    if let Err(e) = slt_files(&root, &mut files) {
+        eprintln!("cannot list {}: {e}", root.display());
+        return ExitCode::FAILURE;
+    }
+    files.sort();
+    files.retain(|f| {
+        filters.is_empty()
+            || filters
+                .iter()
+                .any(|flt| f.to_string_lossy().contains(flt.as_str()))
+    });
+
+    let (mut passed, mut failed) = (0, 0);
+    for file in &files {
+        let name = file
+            .strip_prefix(&root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        let mut runner = new_runner();
+        let result: Result<(), String> = if complete {
+            runner
+                .update_test_file(
+                    file,
+                    " ",
+                    default_validator,
+                    default_normalizer,
+                    default_column_validator,
+                )
+                .await
+                .map_err(|e| e.to_string())
+        } else {
+            runner
+                .run_file_async(file)
+                .await
+                .map_err(|e| e.display(true).to_string())
+        };
+        match result {
+            Ok(()) => {
+                passed += 1;
+                println!("ok      {name}");
+            }
+            Err(e) => {
+                failed += 1;
+                println!("FAILED  {name}\n{e}\n");
+            }
+        }
+    }
+    let _: Option<DbError> = None;
+    println!("sqllogictest: {passed} passed, {failed} failed");
+    if failed == 0 && passed > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
