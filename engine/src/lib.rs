@@ -8,6 +8,7 @@
 mod builtin;
 mod dialect;
 pub mod display;
+mod field_access;
 mod identifiers;
 mod names;
 mod output_names;

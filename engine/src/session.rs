@@ -171,6 +171,7 @@ impl Session {
             qualify_references(inner, &resolved);
             crate::output_names::name_expressions(inner);
             respell_identifiers(inner, &known)?;
+            crate::field_access::dots_after_subscripts(inner);
         }
         let _held = self.catalogs.hold(opened);
         let state = self.ctx.state();

@@ -492,7 +492,7 @@ mod tests {
         let batches = reader.collect::<Result<Vec<_>>>()?;
         assert_eq!(
             show(batches),
-            "+--------------------+\n| columns            |\n+--------------------+\n| [1, Smith, J, MA]  |\n| [2, Lee]           |\n+--------------------+"
+            "+-------------------+\n| columns           |\n+-------------------+\n| [1, Smith, J, MA] |\n| [2, Lee]          |\n+-------------------+"
         );
         Ok(())
     }
