@@ -1,0 +1,189 @@
+//! The `auger` binary as a user runs it: `-e`, `-f`, formats, exit codes, bad input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::process::{Command, Output};
+
+fn auger(args: &[&str], home: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_auger"))
+        .args(args)
+        .env("AUGER_HOME", home)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("the auger binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A failure is one clean line on stderr: no panic, no backtrace.
+fn assert_clean_error(out: &Output, expected: &str) {
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "should fail: {stderr}");
+    assert!(stderr.contains(expected), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+    assert!(!stderr.contains("stack backtrace"), "stderr: {stderr}");
+    assert!(
+        !stderr.contains("External error"),
+        "wrapper leaked: {stderr}"
+    );
+}
+
+#[test]
+fn execute_prints_a_table_and_a_row_count() {
+    let home = tempfile::tempdir().unwrap();
+    let out = auger(
+        &[
+            "-e",
+            "SELECT columns[0] AS id, columns[6] FROM dfs.samples.`customers.all.csv` ORDER BY id LIMIT 2",
+        ],
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "+-------+--------+\n| id    | EXPR$1 |\n+-------+--------+\n| 10001 | silver |\n| 10002 | basic  |\n+-------+--------+\n"
+    );
+    assert!(
+        text(&out.stderr).starts_with("2 rows selected ("),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn csv_tsv_and_json_formats() {
+    let home = tempfile::tempdir().unwrap();
+    let sql = "SELECT columns[0] AS id, columns[1] AS name FROM dfs.samples.`customers.all.csv` ORDER BY id LIMIT 2";
+    let csv = auger(&["-e", sql, "--format", "csv", "-q"], home.path());
+    assert_eq!(
+        text(&csv.stdout),
+        "id,name\n10001,Ravi Tanaka\n10002,Maria Silva\n"
+    );
+    assert_eq!(text(&csv.stderr), "");
+    let tsv = auger(&["-e", sql, "--format", "tsv", "-q"], home.path());
+    assert_eq!(
+        text(&tsv.stdout),
+        "id\tname\n10001\tRavi Tanaka\n10002\tMaria Silva\n"
+    );
+    let json = auger(&["-e", sql, "--format", "json", "-q"], home.path());
+    assert_eq!(
+        text(&json.stdout),
+        "{\"id\":\"10001\",\"name\":\"Ravi Tanaka\"}\n{\"id\":\"10002\",\"name\":\"Maria Silva\"}\n"
+    );
+}
+
+#[test]
+fn csv_quotes_fields_as_rfc4180_says() {
+    let home = tempfile::tempdir().unwrap();
+    let out = auger(
+        &[
+            "-e",
+            "SELECT 'a,b' AS x, 'say \"hi\"' AS y, columns FROM dfs.samples.`customers.all.csv` LIMIT 1",
+            "--format",
+            "csv",
+            "-q",
+        ],
+        home.path(),
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("x,y,columns\n\"a,b\",\"say \"\"hi\"\"\",\"[\"\"10001\"\","),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn script_file_runs_every_statement() {
+    let home = tempfile::tempdir().unwrap();
+    let mut script = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        script,
+        "-- a comment; with a semicolon\nUSE dfs.pumps;\nSELECT COUNT(*) AS n\nFROM `vendor.csv`;\nSELECT 'done' AS x"
+    )
+    .unwrap();
+    let out = auger(
+        &[
+            "-f",
+            script.path().to_str().unwrap(),
+            "--format",
+            "csv",
+            "-q",
+        ],
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "ok,summary\ntrue,Default schema changed to [dfs.pumps]\nn\n8\nx\ndone\n"
+    );
+}
+
+#[test]
+fn a_bad_statement_fails_with_its_error_on_stderr() {
+    let home = tempfile::tempdir().unwrap();
+    let out = auger(&["-e", "SELEC 1"], home.path());
+    assert_clean_error(&out, "Error: SQL error:");
+    let out = auger(
+        &["-e", "SELECT * FROM dfs.samples.`custmers.all.csv`"],
+        home.path(),
+    );
+    assert_clean_error(&out, "not found");
+    assert!(text(&out.stderr).contains("sample-data/custmers.all.csv"));
+    // A script stops at the first failing statement.
+    let out = auger(
+        &[
+            "-e",
+            "SELECT 1 AS a; SELECT nope FROM dfs.samples.`customers.all.csv`; SELECT 2 AS b",
+            "--format",
+            "csv",
+            "-q",
+        ],
+        home.path(),
+    );
+    assert_clean_error(&out, "nope");
+    assert_eq!(text(&out.stdout), "a\n1\n");
+}
+
+#[test]
+fn bad_files_name_the_file_and_line() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, data: &[u8]| std::fs::write(dir.path().join(name), data).unwrap();
+    write("bad.json", b"{\"a\": 1}\n{\"a\": 2\n{\"a\": 3}\n");
+    write("ragged.csvh", b"a,b\n1,2\n3,4,5\n");
+    write("notes.txt", b"hello\n");
+    let parquet = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../sample-data/orders/orders-0.parquet"
+    ))
+    .unwrap();
+    write("truncated.parquet", &parquet[..parquet.len() / 2]);
+    let q = |file: &str| format!("SELECT * FROM dfs.`{}/{file}`", dir.path().display());
+
+    let out = auger(&["-e", &q("bad.json")], home.path());
+    assert_clean_error(
+        &out,
+        &format!(
+            "Invalid JSON in {}/bad.json, line 3, column 1",
+            dir.path().display()
+        ),
+    );
+
+    let out = auger(&["-e", &q("ragged.csvh")], home.path());
+    assert_clean_error(
+        &out,
+        &format!(
+            "{}/ragged.csvh, line 3: the row has 3 fields but the header names 2 columns",
+            dir.path().display()
+        ),
+    );
+
+    let out = auger(&["-e", &q("truncated.parquet")], home.path());
+    assert_clean_error(&out, "truncated.parquet");
+
+    let out = auger(&["-e", &q("notes.txt")], home.path());
+    assert_clean_error(&out, "no format is configured for");
+}
