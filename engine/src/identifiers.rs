@@ -190,7 +190,6 @@ mod tests {
     use crate::dialect::DrillDialect;
     use arrow::datatypes::Field;
     use sqlparser::parser::Parser;
-    use std::sync::Arc;
 
     fn respelt(sql: &str, schema: &Schema) -> Result<String> {
         let mut stmt = Parser::parse_sql(&DrillDialect, sql)
@@ -231,6 +230,5 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("`GEAR` and `Gear`"), "{err}");
-        let _ = Arc::new(());
     }
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use auger_tests::{DbError, EmbeddedDb};
+use auger_tests::EmbeddedDb;
 use sqllogictest::{Runner, default_column_validator, default_normalizer, default_validator};
 
 fn slt_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -81,7 +81,6 @@ async fn main() -> ExitCode {
             }
         }
     }
-    let _: Option<DbError> = None;
     println!("sqllogictest: {passed} passed, {failed} failed");
     if failed == 0 && passed > 0 {
         ExitCode::SUCCESS

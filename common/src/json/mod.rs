@@ -98,7 +98,7 @@ impl<R: Read> JsonBatchReader<R> {
             };
             if self.options.skip_invalid_records {
                 // Validate before decoding, so a bad record leaves no partial row behind.
-                if let Err(_e) = validate_object(raw.bytes) {
+                if validate_object(raw.bytes).is_err() {
                     self.skipped += 1;
                     continue;
                 }
@@ -116,8 +116,7 @@ impl<R: Read> JsonBatchReader<R> {
 
 fn validate_object(bytes: &[u8]) -> Result<(), serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let v: serde::de::IgnoredAny = serde::Deserialize::deserialize(&mut de)?;
-    let _ = v;
+    let _: serde::de::IgnoredAny = serde::Deserialize::deserialize(&mut de)?;
     de.end()?;
     match bytes.first() {
         Some(b'{') => Ok(()),

@@ -67,10 +67,6 @@ impl<R: Read> RecordSplitter<R> {
         }
     }
 
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
     fn error(&self, line: u64, column: u64, message: impl Into<String>) -> Error {
         Error::InvalidJson {
             position: FilePosition::at(&self.path, line, Some(column)),

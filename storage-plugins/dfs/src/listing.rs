@@ -47,7 +47,7 @@ pub async fn list_table(store: &Arc<dyn ObjectStore>, path: &str) -> Result<List
         // Local directories answer head() with an error other than NotFound on some systems.
         Err(_) => {}
     }
-    let files = list_under(store, &location, None).await?;
+    let files = list_under(store, &location).await?;
     if files.is_empty() && !directory_exists(store, &location).await? {
         return Err(ListingError::NotFound);
     }
@@ -93,7 +93,7 @@ async fn list_glob(store: &Arc<dyn ObjectStore>, pattern: &str) -> Result<Listin
         .build()
         .map_err(|e| ListingError::InvalidGlob(e.to_string()))?
         .compile_matcher();
-    let candidates = list_under(store, &root, None).await?;
+    let candidates = list_under(store, &root).await?;
     // A glob may match directories: their files belong to the table too.
     let files = candidates
         .into_iter()
@@ -122,7 +122,6 @@ fn ancestors(path: &str) -> impl Iterator<Item = &str> {
 async fn list_under(
     store: &Arc<dyn ObjectStore>,
     root: &Path,
-    _limit: Option<usize>,
 ) -> Result<Vec<ObjectMeta>, ListingError> {
     let prefix = if root.as_ref().is_empty() {
         None

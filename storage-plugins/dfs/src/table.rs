@@ -16,14 +16,13 @@ use datafusion::datasource::table_schema::TableSchema;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
-use object_store::{ObjectMeta, ObjectStore};
+use object_store::ObjectMeta;
 
 use crate::format::TableFormat;
 use crate::format::source::{RowFileSource, RowFormat};
 
 #[derive(Debug)]
 pub struct DfsTable {
-    pub(crate) store: Arc<dyn ObjectStore>,
     pub(crate) store_url: ObjectStoreUrl,
     pub(crate) display_prefix: String,
     pub(crate) format: TableFormat,
@@ -96,7 +95,6 @@ impl TableProvider for DfsTable {
                 ));
             }
         };
-        let _ = &self.store;
         let config = FileScanConfigBuilder::new(self.store_url.clone(), source)
             .with_file_groups(self.file_groups(partitions))
             .with_projection_indices(projection.cloned())?

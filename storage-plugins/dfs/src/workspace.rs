@@ -1,7 +1,6 @@
 //! A workspace: a directory of a `file` plugin, served as a schema whose tables are the files,
 //! directories and globs under it.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -180,7 +179,6 @@ impl WorkspaceSchema {
             }
         };
         Ok(Arc::new(DfsTable {
-            store: Arc::clone(&ctx.store),
             store_url: ctx.store_url.clone(),
             display_prefix: ctx.display_prefix.clone(),
             format,
@@ -229,15 +227,6 @@ impl SchemaProvider for WorkspaceSchema {
             _ => false,
         }
     }
-}
-
-/// Workspace names in a deterministic order, for listings.
-pub fn sorted_names<'a>(names: impl Iterator<Item = &'a String>) -> Vec<String> {
-    names
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use arrow::datatypes::{Schema, SchemaRef};
-use auger_common::json::{JsonFileInference, JsonReadOptions, infer_json};
+use arrow::datatypes::SchemaRef;
+use auger_common::json::{JsonReadOptions, infer_json};
 use auger_common::lattice::{StructType, record_schema};
 use auger_common::{Error, Result};
 use object_store::{ObjectMeta, ObjectStore};
@@ -65,6 +65,44 @@ fn key(meta: &ObjectMeta, format: String) -> CacheKey {
     }
 }
 
+/// The record type of each file, from the cache or by running `infer` on it, merged.
+/// `must_reread` says whether a cached result is unusable (it hid invalid records that this
+/// read must report).
+async fn merged_record<F>(
+    cache: &InferenceCache,
+    store: &Arc<dyn ObjectStore>,
+    files: &[ObjectMeta],
+    display_prefix: &str,
+    format_key: &str,
+    must_reread: impl Fn(&CachedInference) -> bool,
+    infer: F,
+) -> Result<StructType>
+where
+    F: Fn(Box<dyn std::io::Read + Send>, String) -> Result<CachedInference>
+        + Clone
+        + Send
+        + 'static,
+{
+    let mut merged = StructType::new();
+    for meta in files {
+        let key = key(meta, format_key.to_string());
+        let record = match cache.get(&key).filter(|c| !must_reread(c)) {
+            Some(cached) => cached.record,
+            None => {
+                let path = format!("{display_prefix}{}", meta.location);
+                let input = open_object(store, &meta.location, &path).await?;
+                let infer = infer.clone();
+                let inferred = run_blocking(move || infer(input, path)).await?;
+                let record = inferred.record.clone();
+                cache.put(key, inferred);
+                record
+            }
+        };
+        merged = merged.merge(record);
+    }
+    Ok(merged)
+}
+
 /// The record schema of a set of JSON files: every record of every file, merged.
 pub async fn json_schema(
     cache: &InferenceCache,
@@ -73,34 +111,25 @@ pub async fn json_schema(
     display_prefix: &str,
     options: &JsonReadOptions,
 ) -> Result<SchemaRef> {
-    let mut merged = StructType::new();
-    for meta in files {
-        let key = key(meta, "json".into());
-        let cached = cache.get(&key);
-        let needs_reading = match &cached {
-            None => true,
-            // Re-read to report the first invalid record where it is.
-            Some(c) => c.skipped > 0 && !options.skip_invalid_records,
-        };
-        let record = if needs_reading {
-            let path = format!("{display_prefix}{}", meta.location);
-            let input = open_object(store, &meta.location, &path).await?;
-            let options = options.clone();
-            let inferred: JsonFileInference =
-                run_blocking(move || infer_json(input, &path, &options)).await?;
-            cache.put(
-                key,
-                CachedInference {
-                    record: inferred.record.clone(),
-                    skipped: inferred.skipped,
-                },
-            );
-            inferred.record
-        } else {
-            cached.map(|c| c.record).unwrap_or_default()
-        };
-        merged = merged.merge(record);
-    }
+    let skipping = options.skip_invalid_records;
+    let options = options.clone();
+    let merged = merged_record(
+        cache,
+        store,
+        files,
+        display_prefix,
+        "json",
+        // Re-read to report the first invalid record where it is.
+        |cached| cached.skipped > 0 && !skipping,
+        move |input, path| {
+            let inferred = infer_json(input, &path, &options)?;
+            Ok(CachedInference {
+                record: inferred.record,
+                skipped: inferred.skipped,
+            })
+        },
+    )
+    .await?;
     Ok(Arc::new(record_schema(&merged)))
 }
 
@@ -116,32 +145,24 @@ pub async fn text_schema(
     if !options.extract_header {
         return Ok(Arc::new(columns_schema()));
     }
-    let mut merged = StructType::new();
-    for meta in files {
-        let key = key(meta, format!("{options:?}"));
-        let record = match cache.get(&key) {
-            Some(c) => c.record,
-            None => {
-                let path = format!("{display_prefix}{}", meta.location);
-                let input = open_object(store, &meta.location, &path).await?;
-                let options = options.clone();
-                let record =
-                    run_blocking(move || infer_header_file(input, &path, &options)).await?;
-                cache.put(
-                    key,
-                    CachedInference {
-                        record: record.clone(),
-                        skipped: 0,
-                    },
-                );
-                record
-            }
-        };
-        merged = merged.merge(record);
-    }
-    Ok(Arc::new(Schema::new(
-        record_schema(&merged).fields().clone(),
-    )))
+    let format_key = format!("{options:?}");
+    let options = options.clone();
+    let merged = merged_record(
+        cache,
+        store,
+        files,
+        display_prefix,
+        &format_key,
+        |_| false,
+        move |input, path| {
+            Ok(CachedInference {
+                record: infer_header_file(input, &path, &options)?,
+                skipped: 0,
+            })
+        },
+    )
+    .await?;
+    Ok(Arc::new(record_schema(&merged)))
 }
 
 /// Inference reads whole files: keep it off the async worker threads.
