@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Debug;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use datafusion::catalog::{CatalogProvider, CatalogProviderList};
@@ -45,15 +46,69 @@ impl PluginRegistry {
     }
 
     pub fn register(&self, plugin: Arc<dyn StoragePlugin>) {
-        let mut plugins = match self.plugins.write() {
+        self.write().insert(plugin.name().to_string(), plugin);
+    }
+
+    /// Registers every plugin config in `dir`: one JSON file per plugin, named after it
+    /// (`dfs.json` configures `dfs`, replacing a built-in config of that name). A file that
+    /// cannot be read or used is skipped and the others still load; the returned messages
+    /// name each such file and what is wrong with it.
+    pub fn load_dir(
+        &self,
+        dir: &Path,
+        factories: &[Arc<dyn StoragePluginFactory>],
+        home: &AugerHome,
+    ) -> Vec<String> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return vec![],
+            Err(e) => {
+                return vec![format!(
+                    "cannot list storage configs in {}: {e}",
+                    dir.display()
+                )];
+            }
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        let mut problems = vec![];
+        for file in files {
+            let Some(name) = file.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            let config = std::fs::read_to_string(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|text| {
+                    serde_json::from_str::<serde_json::Value>(&text)
+                        .map_err(|e| format!("not valid JSON: {e}"))
+                });
+            let result = config.and_then(|c| {
+                self.register_config(name, &c, factories, home)
+                    .map_err(|e| e.to_string())
+            });
+            if let Err(message) = result {
+                problems.push(format!(
+                    "storage config {} was not loaded: {message}",
+                    file.display()
+                ));
+            }
+        }
+        problems
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Arc<dyn StoragePlugin>>> {
+        match self.plugins.write() {
             Ok(p) => p,
             Err(poisoned) => poisoned.into_inner(),
-        };
-        plugins.insert(plugin.name().to_string(), plugin);
+        }
     }
 
     /// Creates a plugin from its config with the factory for its `type` and registers it.
-    /// A config whose `enabled` is false is accepted but not registered.
+    /// A config whose `enabled` is false is accepted but not registered (and unregisters a
+    /// plugin of that name made from an earlier config).
     pub fn register_config(
         &self,
         name: &str,
@@ -71,6 +126,7 @@ impl PluginRegistry {
                     message: "the key \"type\" is missing or not a string".into(),
                 })?;
         if config.get("enabled").and_then(|e| e.as_bool()) == Some(false) {
+            self.write().remove(name);
             return Ok(());
         }
         let factory = factories

@@ -36,15 +36,28 @@ pub enum Error {
 pub struct Engine {
     home: AugerHome,
     registry: Arc<PluginRegistry>,
+    warnings: Vec<String>,
 }
 
 impl Engine {
-    /// An engine with the built-in `dfs` plugin (workspaces `root`, `tmp`, `samples`, `pumps`).
+    /// An engine with the built-in `dfs` plugin (workspaces `root`, `tmp`, `samples`, `pumps`)
+    /// and the plugin configs of `$AUGER_HOME/storage/` (one `<name>.json` per plugin; a
+    /// `dfs.json` there replaces the built-in one).
     pub fn new(home: AugerHome) -> Result<Self, Error> {
         let factories: Vec<Arc<dyn StoragePluginFactory>> = vec![Arc::new(DfsPluginFactory::new())];
         let registry = Arc::new(PluginRegistry::new());
         registry.register_config("dfs", &builtin::dfs_config(), &factories, &home)?;
-        Ok(Self { home, registry })
+        let warnings = registry.load_dir(&home.storage_dir(), &factories, &home);
+        Ok(Self {
+            home,
+            registry,
+            warnings,
+        })
+    }
+
+    /// Problems met while starting (a storage config that could not be used), for the user.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     pub fn home(&self) -> &AugerHome {

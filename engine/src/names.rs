@@ -15,7 +15,10 @@ use auger_catalog::{PluginRegistry, closest_names, find_case_insensitive};
 use datafusion::catalog::{CatalogProvider, CatalogProviderList, SchemaProvider};
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result};
-use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Query, Statement, Visit, Visitor};
+use sqlparser::ast::{
+    Ident, ObjectName, ObjectNamePart, Query, Statement, TableFactor, Visit, VisitMut, Visitor,
+    VisitorMut,
+};
 
 /// A fully resolved table name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -195,33 +198,79 @@ fn cte_names(statement: &Statement) -> BTreeSet<String> {
     v.0
 }
 
-/// The distinct table references of a statement (not CTEs), as written.
-pub fn table_references(statement: &Statement) -> Vec<Vec<String>> {
-    let ctes = cte_names(statement);
-    let mut out: Vec<Vec<String>> = vec![];
-    let _ = sqlparser::ast::visit_relations(statement, |name| {
+/// Visits the names of the tables a statement reads or writes: not CTEs, not table
+/// functions (`range(10)`, `generate_series(1, 5)`), whose names are not tables.
+struct TableNames<F> {
+    ctes: BTreeSet<String>,
+    in_function: bool,
+    f: F,
+}
+
+impl<F: FnMut(&[String])> Visitor for TableNames<F> {
+    type Break = ();
+    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+        self.in_function = matches!(factor, TableFactor::Table { args: Some(_), .. });
+        ControlFlow::Continue(())
+    }
+    fn pre_visit_relation(&mut self, name: &ObjectName) -> ControlFlow<()> {
         let parts = ident_values(name);
-        let is_cte = parts.len() == 1 && ctes.contains(&parts[0].to_lowercase());
-        if !is_cte && !out.contains(&parts) {
-            out.push(parts);
+        let is_cte = parts.len() == 1 && self.ctes.contains(&parts[0].to_lowercase());
+        if !std::mem::take(&mut self.in_function) && !is_cte {
+            (self.f)(&parts);
         }
-        ControlFlow::<()>::Continue(())
-    });
+        ControlFlow::Continue(())
+    }
+}
+
+/// The distinct table references of a statement (not CTEs, not table functions), as written.
+pub fn table_references(statement: &Statement) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = vec![];
+    let mut v = TableNames {
+        ctes: cte_names(statement),
+        in_function: false,
+        f: |parts: &[String]| {
+            if !out.iter().any(|o| o == parts) {
+                out.push(parts.to_vec());
+            }
+        },
+    };
+    let _ = statement.visit(&mut v);
     out
 }
 
 /// Rewrites every table reference to its resolved three-part name.
 pub fn qualify_references(statement: &mut Statement, resolved: &HashMap<Vec<String>, TableName>) {
-    let _ = sqlparser::ast::visit_relations_mut(statement, |name| {
-        if let Some(t) = resolved.get(&ident_values(name)) {
-            *name = ObjectName::from(vec![
-                Ident::with_quote('`', &t.plugin),
-                Ident::with_quote('`', &t.schema),
-                Ident::with_quote('`', &t.table),
-            ]);
+    struct Qualify<'a> {
+        resolved: &'a HashMap<Vec<String>, TableName>,
+        in_function: bool,
+    }
+    impl VisitorMut for Qualify<'_> {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+            self.in_function = matches!(factor, TableFactor::Table { args: Some(_), .. });
+            ControlFlow::Continue(())
         }
-        ControlFlow::<()>::Continue(())
-    });
+        fn pre_visit_relation(&mut self, name: &mut ObjectName) -> ControlFlow<()> {
+            if std::mem::take(&mut self.in_function) {
+                return ControlFlow::Continue(());
+            }
+            if let Some(t) = self.resolved.get(&ident_values(name)) {
+                *name = ObjectName::from(vec![
+                    Ident::with_quote('`', &t.plugin),
+                    Ident::with_quote('`', &t.schema),
+                    Ident::with_quote('`', &t.table),
+                ]);
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = VisitMut::visit(
+        statement,
+        &mut Qualify {
+            resolved,
+            in_function: false,
+        },
+    );
 }
 
 /// A session's view of the plugin registry, with the tables the statement being planned has
@@ -339,11 +388,10 @@ impl SchemaProvider for SessionSchema {
             schema: self.schema.clone(),
             table: name.to_string(),
         };
-        let held = lock(&self.opened).get(&key).cloned();
-        match held {
-            Some(t) => Ok(Some(t)),
-            None => self.inner.table(name).await,
-        }
+        // Auger opens every table a statement names before planning (with errors that name
+        // the table). Anything else DataFusion asks for is not a table: the name of a table
+        // function such as `range(10)`.
+        Ok(lock(&self.opened).get(&key).cloned())
     }
 
     fn table_exist(&self, name: &str) -> bool {

@@ -59,6 +59,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = run::install_interrupt_handler() {
+        eprintln!("Warning: Ctrl-C will not cancel queries: {e}");
+    }
+    for warning in engine.warnings() {
+        eprintln!("Warning: {warning}");
+    }
     let session = engine.session();
     let options = run::RunOptions {
         format: args.format,

@@ -1,9 +1,10 @@
 //! Running statements: results to stdout, errors and timings to stderr, Ctrl-C cancels the
 //! running query, and a progress line appears when a query takes more than a second.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -54,18 +55,13 @@ pub async fn run_statement(
 ) -> Result<(), Failure> {
     let started = Instant::now();
     let rows = Arc::new(AtomicUsize::new(0));
-    let progress = spawn_progress(Arc::clone(&rows), started);
+    let interrupted = interrupts().notified();
+    let progress = Progress::start(Arc::clone(&rows), started);
     let outcome = tokio::select! {
         r = execute(session, sql, options.format, &rows) => r.map_err(Failure::Error),
-        _ = tokio::signal::ctrl_c() => Err(Failure::Cancelled),
+        _ = interrupted => Err(Failure::Cancelled),
     };
-    if let Some(p) = progress {
-        p.abort();
-        let _ = p.await;
-        if started.elapsed() >= Duration::from_secs(1) {
-            eprint!("\r\x1b[2K");
-        }
-    }
+    drop(progress);
     if let Ok(count) = &outcome
         && !options.quiet
     {
@@ -96,23 +92,73 @@ async fn execute(
     Ok(rows.load(Ordering::Relaxed))
 }
 
-/// After a second, shows rows so far and elapsed time on stderr (when it is a terminal).
-fn spawn_progress(rows: Arc<AtomicUsize>, started: Instant) -> Option<tokio::task::JoinHandle<()>> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    Some(tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        loop {
-            bar.set_message(format!(
-                "running: {} rows, {:.1}s (Ctrl-C cancels)",
-                rows.load(Ordering::Relaxed),
-                started.elapsed().as_secs_f64()
-            ));
-            bar.tick();
-            tokio::time::sleep(Duration::from_millis(200)).await;
+/// Ctrl-C while a statement runs. The handler runs on a thread of its own and wakes the
+/// statement's `select!` directly: it does not depend on a runtime worker being free, and
+/// DataFusion may keep every worker busy for a long time inside one operator.
+fn interrupts() -> &'static tokio::sync::Notify {
+    static NOTIFY: OnceLock<tokio::sync::Notify> = OnceLock::new();
+    NOTIFY.get_or_init(tokio::sync::Notify::new)
+}
+
+/// Installs the Ctrl-C handler; returns why when it cannot.
+pub fn install_interrupt_handler() -> Result<(), String> {
+    ctrlc::set_handler(|| interrupts().notify_waiters()).map_err(|e| e.to_string())
+}
+
+/// After a second, shows rows so far and elapsed time on one line of stderr, redrawn five
+/// times a second, when stderr is a terminal. It draws from a thread of its own, so it keeps
+/// moving however busy the runtime is; dropping it stops it and clears the line.
+struct Progress {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<bool>>,
+}
+
+impl Progress {
+    fn start(rows: Arc<AtomicUsize>, started: Instant) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Self {
+                stop: None,
+                thread: None,
+            };
         }
-    }))
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
+            let mut wait = Duration::from_secs(1);
+            let mut drawn = false;
+            for tick in 0usize.. {
+                match stopped.recv_timeout(wait) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    _ => break,
+                }
+                let mut err = std::io::stderr().lock();
+                let _ = write!(
+                    err,
+                    "\r\x1b[2K{} running: {} rows, {:.1}s (Ctrl-C cancels)",
+                    SPINNER[tick % SPINNER.len()],
+                    rows.load(Ordering::Relaxed),
+                    started.elapsed().as_secs_f64()
+                );
+                let _ = err.flush();
+                drawn = true;
+                wait = Duration::from_millis(200);
+            }
+            drawn
+        });
+        Self {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take()
+            && thread.join().unwrap_or(false)
+        {
+            eprint!("\r\x1b[2K");
+        }
+    }
 }

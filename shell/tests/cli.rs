@@ -187,3 +187,71 @@ fn bad_files_name_the_file_and_line() {
     let out = auger(&["-e", &q("notes.txt")], home.path());
     assert_clean_error(&out, "no format is configured for");
 }
+
+#[test]
+fn storage_configs_in_the_home_load_and_a_bad_one_is_reported() {
+    let home = tempfile::tempdir().unwrap();
+    let storage = home.path().join("storage");
+    std::fs::create_dir_all(&storage).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("t.json"), "{\"a\": 1}\n{\"a\": 2}\n").unwrap();
+    std::fs::write(
+        storage.join("lake.json"),
+        format!(
+            r#"{{"type": "file", "connection": "file:///",
+                "workspaces": {{"raw": {{"location": "{}", "writable": false}}}},
+                "formats": {{"json": {{"type": "json", "extensions": ["json"]}}}},
+                "enabled": true}}"#,
+            data.path().display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        storage.join("broken.json"),
+        "{\"type\": \"file\",\n  \"workspaces\": {",
+    )
+    .unwrap();
+    std::fs::write(
+        storage.join("wrong.json"),
+        r#"{"type": "file", "workspaces": {"x": {"location": 7}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        storage.join("off.json"),
+        r#"{"type": "file", "enabled": false}"#,
+    )
+    .unwrap();
+
+    let out = auger(
+        &[
+            "-e",
+            "SELECT SUM(a) AS s FROM lake.raw.`t.json`",
+            "--format",
+            "csv",
+        ],
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "s\n3\n");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "broken.json was not loaded: not valid JSON: EOF while parsing an object at line 2"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("wrong.json was not loaded: Invalid storage plugin config 'wrong' (key \"workspaces.x.location\"): invalid type: integer `7`, expected a string"),
+        "{stderr}"
+    );
+
+    let out = auger(
+        &["-e", "SHOW SCHEMAS", "--format", "csv", "-q"],
+        home.path(),
+    );
+    let schemas = text(&out.stdout);
+    assert!(schemas.contains("lake.raw"), "{schemas}");
+    assert!(schemas.contains("dfs.samples"), "{schemas}");
+    assert!(!schemas.contains("off."), "{schemas}");
+    assert!(!schemas.contains("broken"), "{schemas}");
+}

@@ -19,7 +19,27 @@ use sqllogictest::{DBOutput, DefaultColumnType};
 #[error("{0}")]
 pub struct DbError(pub String);
 
-/// One session on an embedded engine whose home is a fresh temporary directory.
+/// The test fixture files (`tests/data`).
+pub fn data_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    std::fs::canonicalize(&dir).unwrap_or(dir)
+}
+
+/// Writes the `fixtures` storage plugin (`tests/data/fixtures.storage.json`, its locations
+/// pointed at `tests/data`) into `home`'s storage directory.
+pub fn install_fixtures_plugin(home: &std::path::Path) -> std::io::Result<()> {
+    let data = data_dir();
+    let template = std::fs::read_to_string(data.join("fixtures.storage.json"))?;
+    let storage = home.join("storage");
+    std::fs::create_dir_all(&storage)?;
+    std::fs::write(
+        storage.join("fixtures.json"),
+        template.replace("@DATA@", &data.to_string_lossy()),
+    )
+}
+
+/// One session on an embedded engine whose home is a fresh temporary directory holding the
+/// `fixtures` plugin config.
 pub struct EmbeddedDb {
     _home: tempfile::TempDir,
     _engine: Arc<Engine>,
@@ -29,8 +49,12 @@ pub struct EmbeddedDb {
 impl EmbeddedDb {
     pub fn new() -> Result<Self, DbError> {
         let home = tempfile::tempdir().map_err(|e| DbError(e.to_string()))?;
+        install_fixtures_plugin(home.path()).map_err(|e| DbError(e.to_string()))?;
         let engine =
             Arc::new(Engine::new(AugerHome::at(home.path())).map_err(|e| DbError(e.to_string()))?);
+        if let Some(problem) = engine.warnings().first() {
+            return Err(DbError(problem.clone()));
+        }
         let session = engine.session();
         Ok(Self {
             _home: home,

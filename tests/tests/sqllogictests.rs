@@ -21,8 +21,14 @@ fn slt_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A runner whose files may use `$DATA_ABS` (the absolute path of `tests/data`) and `$DATA_REL`
+/// (the same without its leading `/`, for `dfs.root`) after `control substitution on`.
 fn new_runner() -> Runner<EmbeddedDb, impl sqllogictest::MakeConnection<Conn = EmbeddedDb>> {
-    Runner::new(|| async { EmbeddedDb::new() })
+    let mut runner = Runner::new(|| async { EmbeddedDb::new() });
+    let data = auger_tests::data_dir().to_string_lossy().into_owned();
+    runner.set_var("DATA_REL".into(), data.trim_start_matches('/').to_string());
+    runner.set_var("DATA_ABS".into(), data);
+    runner
 }
 
 #[tokio::main]

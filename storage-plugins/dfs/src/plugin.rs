@@ -164,10 +164,10 @@ impl StoragePluginFactory for DfsPluginFactory {
         _home: &AugerHome,
     ) -> Result<Arc<dyn StoragePlugin>, Error> {
         let parsed: FileSystemConfig =
-            serde_json::from_value(config.clone()).map_err(|e| Error::InvalidConfig {
+            serde_path_to_error::deserialize(config).map_err(|e| Error::InvalidConfig {
                 plugin: name.to_string(),
-                source_name: "config".into(),
-                message: e.to_string(),
+                source_name: format!("key \"{}\"", e.path()),
+                message: e.into_inner().to_string(),
             })?;
         Ok(Arc::new(DfsPlugin::try_new(
             name,
