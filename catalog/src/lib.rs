@@ -8,10 +8,9 @@
 mod home;
 mod registry;
 
+pub use auger_common::names::{closest_names, find_case_insensitive};
 pub use home::AugerHome;
-pub use registry::{
-    PluginRegistry, StoragePlugin, StoragePluginFactory, closest_names, find_case_insensitive,
-};
+pub use registry::{PluginRegistry, StoragePlugin, StoragePluginFactory, TableRequest};
 
 /// Errors of the namespace.
 #[derive(Debug, thiserror::Error)]

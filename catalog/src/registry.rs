@@ -3,11 +3,14 @@ use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use auger_common::options::SessionOptions;
 use datafusion::catalog::{CatalogProvider, CatalogProviderList};
+use datafusion::datasource::TableProvider;
 
-use crate::{AugerHome, Error, Result};
+use crate::{AugerHome, Error, Result, find_case_insensitive};
 
 /// A configured storage plugin: a catalog of workspaces (schemas) under one name.
+#[async_trait::async_trait]
 pub trait StoragePlugin: Debug + Send + Sync {
     /// The name queries use (`dfs`, `hive`, ...), as configured.
     fn name(&self) -> &str;
@@ -20,6 +23,31 @@ pub trait StoragePlugin: Debug + Send + Sync {
 
     /// The workspace a two-part name (`plugin.table`) or `USE plugin` means.
     fn default_schema(&self) -> String;
+
+    /// Opens a table for one statement, read as `request` asks (session options, implicit
+    /// columns). `Ok(None)` when the schema does not exist; a missing table is an error that
+    /// names it. The default ignores the request and asks the schema provider.
+    async fn open_table(
+        &self,
+        schema: &str,
+        table: &str,
+        _request: &TableRequest,
+    ) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+        match self.catalog().schema(schema) {
+            Some(s) => s.table(table).await,
+            None => Ok(None),
+        }
+    }
+}
+
+/// What a statement asks of a table it opens.
+#[derive(Debug, Clone, Default)]
+pub struct TableRequest {
+    /// The session's options (`store.json.all_text_mode`, ...).
+    pub options: SessionOptions,
+    /// Names the statement uses that may be implicit columns (`filename`, `dir0`, ...):
+    /// a file table adds those it has to its columns. Lower case.
+    pub implicit_columns: Vec<String>,
 }
 
 /// Makes plugins of one config `type` from their JSON config.
@@ -178,65 +206,5 @@ impl CatalogProviderList for PluginRegistry {
 
     fn catalog(&self, name: &str) -> Option<Arc<dyn CatalogProvider>> {
         self.plugin(name).map(|p| p.catalog())
-    }
-}
-
-/// The exact name if present, otherwise the single name equal to `wanted` ignoring case.
-pub fn find_case_insensitive<'a>(
-    names: impl IntoIterator<Item = &'a str>,
-    wanted: &str,
-) -> Option<&'a str> {
-    let mut folded = None;
-    for n in names {
-        if n == wanted {
-            return Some(n);
-        }
-        if folded.is_none() && n.eq_ignore_ascii_case(wanted) {
-            folded = Some(n);
-        }
-    }
-    folded
-}
-
-/// Up to three names closest to `wanted` (edit distance, ignoring case), for "did you mean".
-pub fn closest_names<'a>(names: impl IntoIterator<Item = &'a str>, wanted: &str) -> Vec<String> {
-    let wanted = wanted.to_lowercase();
-    let limit = (wanted.chars().count() / 3).max(2);
-    let mut scored: Vec<(usize, String)> = names
-        .into_iter()
-        .map(|n| (edit_distance(&n.to_lowercase(), &wanted), n.to_string()))
-        .filter(|(d, _)| *d <= limit)
-        .collect();
-    scored.sort();
-    scored.dedup();
-    scored.into_iter().take(3).map(|(_, n)| n).collect()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lookup_and_suggestions() {
-        let names = ["dfs", "Samples", "tmp"];
-        assert_eq!(find_case_insensitive(names, "DFS"), Some("dfs"));
-        assert_eq!(find_case_insensitive(names, "samples"), Some("Samples"));
-        assert_eq!(find_case_insensitive(names, "nope"), None);
-        assert_eq!(closest_names(names, "sampels"), vec!["Samples".to_string()]);
-        assert!(closest_names(names, "zzzzzzzz").is_empty());
     }
 }

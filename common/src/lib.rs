@@ -7,5 +7,7 @@
 pub mod error;
 pub mod json;
 pub mod lattice;
+pub mod names;
+pub mod options;
 
 pub use error::{Error, FilePosition, Result};

@@ -13,6 +13,7 @@ mod identifiers;
 mod names;
 mod output_names;
 mod session;
+mod set_option;
 mod subscript;
 
 use std::sync::Arc;

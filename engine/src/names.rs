@@ -11,7 +11,7 @@ use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use auger_catalog::{PluginRegistry, closest_names, find_case_insensitive};
+use auger_catalog::{PluginRegistry, TableRequest, closest_names, find_case_insensitive};
 use datafusion::catalog::{CatalogProvider, CatalogProviderList, SchemaProvider};
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result};
@@ -150,19 +150,17 @@ impl NameResolver<'_> {
         })
     }
 
-    pub async fn open(&self, name: &TableName) -> Result<Arc<dyn TableProvider>> {
-        let schema = self
+    pub async fn open(
+        &self,
+        name: &TableName,
+        request: &TableRequest,
+    ) -> Result<Arc<dyn TableProvider>> {
+        let plugin = self
             .registry
             .plugin(&name.plugin)
-            .and_then(|p| p.catalog().schema(&name.schema))
-            .ok_or_else(|| {
-                DataFusionError::Internal(format!(
-                    "schema {}.{} vanished",
-                    name.plugin, name.schema
-                ))
-            })?;
-        schema
-            .table(&name.table)
+            .ok_or_else(|| DataFusionError::Internal(format!("plugin {} vanished", name.plugin)))?;
+        plugin
+            .open_table(&name.schema, &name.table, request)
             .await?
             .ok_or_else(|| DataFusionError::Plan(format!("Table '{name}' not found")))
     }
@@ -196,6 +194,36 @@ fn cte_names(statement: &Statement) -> BTreeSet<String> {
     let mut v = Ctes(BTreeSet::new());
     let _ = statement.visit(&mut v);
     v.0
+}
+
+/// Every identifier of the statement's expressions that could name an implicit column of a
+/// file table (`filename`, `dir0`, ...), in lower case: the tables add those they have.
+pub fn implicit_column_candidates(statement: &Statement) -> Vec<String> {
+    struct Names(BTreeSet<String>);
+    impl Visitor for Names {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &sqlparser::ast::Expr) -> ControlFlow<()> {
+            let ident = match expr {
+                sqlparser::ast::Expr::Identifier(id) => Some(id),
+                sqlparser::ast::Expr::CompoundIdentifier(ids) => ids.last(),
+                _ => None,
+            };
+            if let Some(id) = ident {
+                let lower = id.value.to_lowercase();
+                let implicit = matches!(lower.as_str(), "filename" | "filepath" | "fqn" | "suffix")
+                    || lower
+                        .strip_prefix("dir")
+                        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+                if implicit {
+                    self.0.insert(lower);
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut v = Names(BTreeSet::new());
+    let _ = statement.visit(&mut v);
+    v.0.into_iter().collect()
 }
 
 /// Visits the names of the tables a statement reads or writes: not CTEs, not table

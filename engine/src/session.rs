@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use arrow::array::{BooleanArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use auger_catalog::PluginRegistry;
+use auger_catalog::{PluginRegistry, TableRequest};
+use auger_common::options::SessionOptions;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::SessionStateDefaults;
@@ -21,8 +22,10 @@ use sqlparser::ast::{ObjectName, ObjectNamePart, Statement, Use};
 use crate::dialect::DrillDialect;
 use crate::identifiers::{KnownNames, respell_identifiers};
 use crate::names::{
-    NameResolver, SchemaPath, SessionCatalogs, TableName, qualify_references, table_references,
+    NameResolver, SchemaPath, SessionCatalogs, TableName, implicit_column_candidates,
+    qualify_references, table_references,
 };
+use crate::set_option::{OptionStatement, Scope};
 use crate::subscript::ZeroBasedSubscripts;
 
 /// The rows a statement produced, streamed.
@@ -36,6 +39,7 @@ pub struct Session {
     registry: Arc<PluginRegistry>,
     catalogs: Arc<SessionCatalogs>,
     default_schema: Mutex<Option<SchemaPath>>,
+    options: Mutex<SessionOptions>,
 }
 
 impl Session {
@@ -60,7 +64,69 @@ impl Session {
             registry,
             catalogs,
             default_schema: Mutex::new(None),
+            options: Mutex::new(SessionOptions::new()),
         }
+    }
+
+    /// The options this session has set (`ALTER SESSION SET`), over the defaults.
+    pub fn options(&self) -> SessionOptions {
+        match self.options.lock() {
+            Ok(o) => o.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn update_options<T>(&self, f: impl FnOnce(&mut SessionOptions) -> T) -> T {
+        match self.options.lock() {
+            Ok(mut o) => f(&mut o),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+
+    /// `ALTER SESSION SET`, `SET`, `RESET`; `None` for names Auger leaves to DataFusion
+    /// (`datafusion.*`).
+    fn option_statement(&self, statement: OptionStatement) -> Result<Option<QueryOutput>> {
+        let name = match &statement {
+            OptionStatement::Set { name, .. }
+            | OptionStatement::Reset {
+                name: Some(name), ..
+            } => Some(name.clone()),
+            OptionStatement::Reset { name: None, .. } => None,
+        };
+        if let Some(n) = &name
+            && n.to_ascii_lowercase().starts_with("datafusion.")
+        {
+            return Ok(None);
+        }
+        let scope = match &statement {
+            OptionStatement::Set { scope, .. } | OptionStatement::Reset { scope, .. } => *scope,
+        };
+        if scope == Scope::System {
+            return Err(DataFusionError::Plan(
+                "ALTER SYSTEM is not supported yet; use ALTER SESSION".into(),
+            ));
+        }
+        let summary = match statement {
+            OptionStatement::Set { name, value, .. } => {
+                let def = self
+                    .update_options(|o| o.set(&name, &value))
+                    .map_err(DataFusionError::Plan)?;
+                format!("{} updated.", def.name)
+            }
+            OptionStatement::Reset {
+                name: Some(name), ..
+            } => {
+                let def = self
+                    .update_options(|o| o.reset(&name))
+                    .map_err(DataFusionError::Plan)?;
+                format!("{} reset.", def.name)
+            }
+            OptionStatement::Reset { name: None, .. } => {
+                self.update_options(|o| o.reset_all());
+                "All session options reset.".to_string()
+            }
+        };
+        Ok(Some(ok_summary(&summary)?))
     }
 
     pub fn default_schema(&self) -> Option<SchemaPath> {
@@ -80,6 +146,12 @@ impl Session {
     /// Runs one statement.
     pub async fn execute(&self, sql: &str) -> Result<QueryOutput> {
         let dialect = DrillDialect;
+        if let Some(statement) =
+            crate::set_option::parse(&dialect, sql).map_err(DataFusionError::Plan)?
+            && let Some(output) = self.option_statement(statement)?
+        {
+            return Ok(output);
+        }
         let mut statements = DFParserBuilder::new(sql)
             .with_dialect(&dialect)
             .build()?
@@ -158,10 +230,14 @@ impl Session {
         if let Some(inner) = sql_statement_mut(&mut statement) {
             let mut resolved = HashMap::new();
             let mut known = KnownNames::default();
+            let request = TableRequest {
+                options: self.options(),
+                implicit_columns: implicit_column_candidates(inner),
+            };
             for parts in table_references(inner) {
                 let name = resolver.resolve_table(&parts)?;
                 if !opened.contains_key(&name) {
-                    let table = resolver.open(&name).await?;
+                    let table = resolver.open(&name, &request).await?;
                     known.add_schema(&table.schema());
                     opened.insert(name.clone(), table);
                 }

@@ -173,6 +173,7 @@ mod tests {
         let data = "{\"a\": 1}\n{\"a\": 2,, }\n[1]\n{\"a\": 3}\n";
         let options = JsonReadOptions {
             skip_invalid_records: true,
+            ..JsonReadOptions::default()
         };
         let got = infer_json(data.as_bytes(), "t.json", &options)?;
         assert_eq!((got.records, got.skipped), (2, 2));

@@ -14,6 +14,10 @@ pub use infer::{JsonFileInference, infer_json};
 pub use records::{RawRecord, RecordSplitter};
 
 use crate::error::{Error, FilePosition, Result};
+use crate::lattice::{InferredType, StructType};
+use crate::options::{
+    JSON_ALL_TEXT_MODE, JSON_READ_NUMBERS_AS_DOUBLE, JSON_SKIP_INVALID_RECORDS, SessionOptions,
+};
 
 /// How JSON files are read (Drill's `store.json.*` options).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -21,6 +25,34 @@ pub struct JsonReadOptions {
     /// `store.json.reader.skip_invalid_records`: a record that is not valid JSON, or not an
     /// object, is skipped and counted instead of failing the query.
     pub skip_invalid_records: bool,
+    /// `store.json.all_text_mode`: every scalar reads as VARCHAR, with its text as written.
+    pub all_text_mode: bool,
+    /// `store.json.read_numbers_as_double`: every number reads as DOUBLE.
+    pub read_numbers_as_double: bool,
+}
+
+impl JsonReadOptions {
+    pub fn from_session(options: &SessionOptions) -> Self {
+        Self {
+            skip_invalid_records: options.bool(JSON_SKIP_INVALID_RECORDS),
+            all_text_mode: options.bool(JSON_ALL_TEXT_MODE),
+            read_numbers_as_double: options.bool(JSON_READ_NUMBERS_AS_DOUBLE),
+        }
+    }
+
+    /// The record type these options read: all text, or numbers as DOUBLE, when asked.
+    pub fn read_type(&self, record: StructType) -> StructType {
+        let mut t = InferredType::Struct(record);
+        if self.all_text_mode {
+            t = t.all_text();
+        } else if self.read_numbers_as_double {
+            t = t.numbers_as_double();
+        }
+        match t {
+            InferredType::Struct(s) => s,
+            _ => StructType::new(),
+        }
+    }
 }
 
 /// Turns a parse error inside `raw` into an error naming the file, line and column.

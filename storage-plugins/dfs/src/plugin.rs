@@ -3,8 +3,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use auger_catalog::{AugerHome, Error, StoragePlugin, StoragePluginFactory, find_case_insensitive};
+use auger_catalog::{
+    AugerHome, Error, StoragePlugin, StoragePluginFactory, TableRequest, find_case_insensitive,
+};
 use datafusion::catalog::{CatalogProvider, SchemaProvider};
+use datafusion::datasource::TableProvider;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use object_store::local::LocalFileSystem;
 
@@ -101,6 +104,7 @@ impl DfsPlugin {
     }
 }
 
+#[async_trait::async_trait]
 impl StoragePlugin for DfsPlugin {
     fn name(&self) -> &str {
         &self.name
@@ -118,6 +122,18 @@ impl StoragePlugin for DfsPlugin {
 
     fn default_schema(&self) -> String {
         self.default_workspace.clone()
+    }
+
+    async fn open_table(
+        &self,
+        schema: &str,
+        table: &str,
+        request: &TableRequest,
+    ) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+        match self.workspace(schema) {
+            Some(ws) => ws.open_table(table, request).await.map(Some),
+            None => Ok(None),
+        }
     }
 }
 

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use auger_catalog::TableRequest;
+use auger_common::json::JsonReadOptions;
 use datafusion::catalog::SchemaProvider;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::FileFormat;
@@ -16,7 +18,7 @@ use crate::config::WorkspaceConfig;
 use crate::format::inference::{InferenceCache, json_schema, text_schema};
 use crate::format::{TableFormat, WorkspaceFormats};
 use crate::listing::{ListingError, list_table};
-use crate::table::DfsTable;
+use crate::table::{DfsTable, implicit_columns};
 
 /// What a workspace shares with its plugin.
 #[derive(Debug, Clone)]
@@ -81,7 +83,13 @@ impl WorkspaceSchema {
         })
     }
 
-    async fn open_table(&self, name: &str) -> Result<Arc<dyn TableProvider>> {
+    /// Opens the table `name` (a file, directory or glob under this workspace) as `request`
+    /// asks: JSON read with the session's `store.json.*` options, implicit columns added.
+    pub async fn open_table(
+        &self,
+        name: &str,
+        request: &TableRequest,
+    ) -> Result<Arc<dyn TableProvider>> {
         let path = self.resolve(name)?;
         let listing = list_table(&self.context.store, &path)
             .await
@@ -138,9 +146,12 @@ impl WorkspaceSchema {
                 Some(_) => {}
             }
         }
-        let Some((_, format, _)) = chosen else {
+        let Some((_, mut format, _)) = chosen else {
             return Err(DataFusionError::Internal("a table without files".into()));
         };
+        if let TableFormat::Json(options) = &mut format {
+            *options = JsonReadOptions::from_session(&request.options);
+        }
 
         let ctx = &self.context;
         let schema = match &format {
@@ -178,13 +189,21 @@ impl WorkspaceSchema {
                     })?
             }
         };
-        Ok(Arc::new(DfsTable {
-            store_url: ctx.store_url.clone(),
-            display_prefix: ctx.display_prefix.clone(),
+        let implicit = implicit_columns(
+            &listing.root,
+            &listing.files,
+            &schema,
+            &request.implicit_columns,
+        );
+        Ok(Arc::new(DfsTable::new(
+            ctx.store_url.clone(),
+            ctx.display_prefix.clone(),
             format,
-            files: listing.files,
+            listing.root,
+            listing.files,
             schema,
-        }))
+            implicit,
+        )))
     }
 }
 
@@ -216,7 +235,9 @@ impl SchemaProvider for WorkspaceSchema {
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
-        self.open_table(name).await.map(Some)
+        self.open_table(name, &TableRequest::default())
+            .await
+            .map(Some)
     }
 
     fn table_exist(&self, name: &str) -> bool {

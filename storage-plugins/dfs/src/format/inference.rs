@@ -112,6 +112,7 @@ pub async fn json_schema(
     options: &JsonReadOptions,
 ) -> Result<SchemaRef> {
     let skipping = options.skip_invalid_records;
+    let read_options = options.clone();
     let options = options.clone();
     let merged = merged_record(
         cache,
@@ -130,7 +131,7 @@ pub async fn json_schema(
         },
     )
     .await?;
-    Ok(Arc::new(record_schema(&merged)))
+    Ok(Arc::new(record_schema(&read_options.read_type(merged))))
 }
 
 /// The schema of a set of text files: `columns` without a header; with one, the header's

@@ -1,0 +1,204 @@
+//! Session and system options: one typed registry of every option Auger has, with Drill's
+//! names, and the values a session has set.
+//!
+//! `ALTER SESSION SET`/`SET` change a session's values; an option never set reads as its
+//! default. Names match case-insensitively, as Drill's do.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// What values an option takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionKind {
+    Boolean,
+    Long,
+    Double,
+    String,
+}
+
+impl fmt::Display for OptionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OptionKind::Boolean => "BOOLEAN",
+            OptionKind::Long => "BIGINT",
+            OptionKind::Double => "DOUBLE",
+            OptionKind::String => "VARCHAR",
+        })
+    }
+}
+
+/// An option's value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    Boolean(bool),
+    Long(i64),
+    Double(f64),
+    String(String),
+}
+
+impl fmt::Display for OptionValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OptionValue::Boolean(b) => write!(f, "{b}"),
+            OptionValue::Long(n) => write!(f, "{n}"),
+            OptionValue::Double(x) => write!(f, "{x}"),
+            OptionValue::String(s) => f.write_str(s),
+        }
+    }
+}
+
+/// One option: its name, kind, default and what it does.
+#[derive(Debug)]
+pub struct OptionDef {
+    pub name: &'static str,
+    pub kind: OptionKind,
+    /// The default, written as a SQL literal would give it (`false`, `1024`, `parquet`).
+    pub default: &'static str,
+    pub description: &'static str,
+}
+
+impl OptionDef {
+    pub fn default_value(&self) -> OptionValue {
+        // Defaults are checked by a test to parse as their kind.
+        parse_value(self.kind, self.default).unwrap_or(OptionValue::String(self.default.into()))
+    }
+}
+
+pub const JSON_ALL_TEXT_MODE: &str = "store.json.all_text_mode";
+pub const JSON_READ_NUMBERS_AS_DOUBLE: &str = "store.json.read_numbers_as_double";
+pub const JSON_SKIP_INVALID_RECORDS: &str = "store.json.reader.skip_invalid_records";
+
+/// Every option Auger has.
+pub static OPTIONS: &[OptionDef] = &[
+    OptionDef {
+        name: JSON_ALL_TEXT_MODE,
+        kind: OptionKind::Boolean,
+        default: "false",
+        description: "Read every JSON scalar (numbers, booleans, strings) as VARCHAR, keeping the \
+                      text as it is in the file; nested objects and arrays keep their shape.",
+    },
+    OptionDef {
+        name: JSON_READ_NUMBERS_AS_DOUBLE,
+        kind: OptionKind::Boolean,
+        default: "false",
+        description: "Read every JSON number as DOUBLE, integers included.",
+    },
+    OptionDef {
+        name: JSON_SKIP_INVALID_RECORDS,
+        kind: OptionKind::Boolean,
+        default: "false",
+        description: "Skip JSON records that are not valid JSON objects instead of failing the \
+                      query; the number skipped is reported after the result.",
+    },
+];
+
+/// The option called `name` (any case).
+pub fn find_option(name: &str) -> Option<&'static OptionDef> {
+    OPTIONS.iter().find(|o| o.name.eq_ignore_ascii_case(name))
+}
+
+/// Parses `text` (a SQL literal's value, quotes removed) as a value of `kind`.
+pub fn parse_value(kind: OptionKind, text: &str) -> Result<OptionValue, String> {
+    let t = text.trim();
+    match kind {
+        OptionKind::Boolean => match t.to_ascii_lowercase().as_str() {
+            "true" => Ok(OptionValue::Boolean(true)),
+            "false" => Ok(OptionValue::Boolean(false)),
+            _ => Err(format!("expected true or false, not '{t}'")),
+        },
+        OptionKind::Long => t
+            .parse::<i64>()
+            .map(OptionValue::Long)
+            .map_err(|_| format!("expected a whole number, not '{t}'")),
+        OptionKind::Double => t
+            .parse::<f64>()
+            .map(OptionValue::Double)
+            .map_err(|_| format!("expected a number, not '{t}'")),
+        OptionKind::String => Ok(OptionValue::String(t.to_string())),
+    }
+}
+
+/// The options one session has set; everything else reads as its default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionOptions {
+    values: BTreeMap<&'static str, OptionValue>,
+}
+
+impl SessionOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets an option from the text of a SQL literal; the error says what was wrong.
+    pub fn set(&mut self, name: &str, text: &str) -> Result<&'static OptionDef, String> {
+        let def = find_option(name).ok_or_else(|| unknown_option(name))?;
+        let value =
+            parse_value(def.kind, text).map_err(|e| format!("option '{}': {e}", def.name))?;
+        self.values.insert(def.name, value);
+        Ok(def)
+    }
+
+    /// Returns an option to its default.
+    pub fn reset(&mut self, name: &str) -> Result<&'static OptionDef, String> {
+        let def = find_option(name).ok_or_else(|| unknown_option(name))?;
+        self.values.remove(def.name);
+        Ok(def)
+    }
+
+    pub fn reset_all(&mut self) {
+        self.values.clear();
+    }
+
+    /// The value in effect, and whether this session set it.
+    pub fn get(&self, def: &OptionDef) -> (OptionValue, bool) {
+        match self.values.get(def.name) {
+            Some(v) => (v.clone(), true),
+            None => (def.default_value(), false),
+        }
+    }
+
+    pub fn bool(&self, name: &str) -> bool {
+        match find_option(name).map(|d| self.get(d).0) {
+            Some(OptionValue::Boolean(b)) => b,
+            _ => false,
+        }
+    }
+}
+
+fn unknown_option(name: &str) -> String {
+    let names = crate::names::closest_names(OPTIONS.iter().map(|o| o.name), name);
+    match names.first() {
+        Some(c) => format!("Unknown option '{name}'; did you mean '{c}'?"),
+        None => format!("Unknown option '{name}'; SELECT * FROM sys.options lists them"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_as_their_kind() {
+        for def in OPTIONS {
+            assert!(parse_value(def.kind, def.default).is_ok(), "{}", def.name);
+        }
+    }
+
+    #[test]
+    fn set_get_reset() {
+        let mut s = SessionOptions::new();
+        assert!(!s.bool(JSON_ALL_TEXT_MODE));
+        s.set("STORE.JSON.ALL_TEXT_MODE", "TRUE").map(|_| ()).ok();
+        assert!(s.bool(JSON_ALL_TEXT_MODE));
+        assert!(s.set(JSON_ALL_TEXT_MODE, "yes").is_err());
+        let err = s.set("store.json.all_txt_mode", "true").err();
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "Unknown option 'store.json.all_txt_mode'; did you mean 'store.json.all_text_mode'?"
+            )
+        );
+        s.reset(JSON_ALL_TEXT_MODE).map(|_| ()).ok();
+        assert!(!s.bool(JSON_ALL_TEXT_MODE));
+    }
+}
