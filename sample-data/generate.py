@@ -148,4 +148,30 @@ with open(path("uber", "trips-2014-08.json"), "w") as f:
             "cluster": rng.randint(0, 9),
         }) + "\n")
 
+# --- Race telemetry whose records disagree (schema evolution inside one directory) ----------
+# race1: old firmware (integer Speed, no Throttle/Gear); race2: new firmware (float Speed,
+# Throttle, numeric Gear); race3: mixed firmware: Speed an integer in some records and a float
+# in others, and Gear "N" (neutral) while the car stands.
+for race in range(1, 4):
+    with open(path("telemetry", "mixed_cars", "race{}.json".format(race)), "w") as f:
+        for car in CARS:
+            doc_id += 1
+            records = []
+            distance = 0.0
+            for r in range(6):
+                speed = rng.randint(20, 90)
+                distance += speed * 0.5
+                sensors = {"Speed": speed, "Distance": round(distance, 1), "RPM": rng.randint(2000, 9000)}
+                if race == 2 or (race == 3 and r % 2 == 1):
+                    sensors["Speed"] = round(speed + rng.random(), 2)
+                if race >= 2:
+                    sensors["Throttle"] = round(rng.random(), 2)
+                    sensors["Gear"] = rng.randint(1, 6)
+                if race == 3 and r == 0:
+                    sensors["Speed"] = 0
+                    sensors["Gear"] = "N"
+                records.append({"sensors": sensors})
+            doc = {"_id": "doc{}".format(doc_id), "race_id": race, "car": car, "records": records}
+            f.write(json.dumps(doc) + "\n")
+
 print("sample data written under", HERE)

@@ -9,6 +9,7 @@ mod builtin;
 mod dialect;
 pub mod display;
 mod field_access;
+mod functions;
 mod identifiers;
 mod names;
 mod output_names;

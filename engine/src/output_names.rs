@@ -4,7 +4,10 @@
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{Expr, Ident, Query, SelectItem, SetExpr, Statement, VisitMut, VisitorMut};
+use sqlparser::ast::{
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, Query, SelectItem, SetExpr,
+    Statement, VisitMut, VisitorMut,
+};
 
 pub fn name_expressions(statement: &mut Statement) {
     struct Namer;
@@ -23,6 +26,14 @@ fn name_set_expr(body: &mut SetExpr) {
         SetExpr::Select(select) => {
             for (i, item) in select.projection.iter_mut().enumerate() {
                 if let SelectItem::UnnamedExpr(expr) = item
+                    && let Some(name) = flattened_column(expr)
+                {
+                    // Drill names FLATTEN(col) after its column.
+                    *item = SelectItem::ExprWithAlias {
+                        expr: expr.clone(),
+                        alias: Ident::with_quote('`', name),
+                    };
+                } else if let SelectItem::UnnamedExpr(expr) = item
                     && !keeps_its_name(expr)
                 {
                     *item = SelectItem::ExprWithAlias {
@@ -36,6 +47,27 @@ fn name_set_expr(body: &mut SetExpr) {
         SetExpr::SetOperation { left, .. } => name_set_expr(left),
         SetExpr::Query(q) => name_set_expr(&mut q.body),
         _ => {}
+    }
+}
+
+/// The column `FLATTEN(col)` or `FLATTEN(t.col)` flattens.
+fn flattened_column(expr: &Expr) -> Option<String> {
+    let Expr::Function(f) = expr else {
+        return None;
+    };
+    if !f.name.to_string().eq_ignore_ascii_case("flatten") {
+        return None;
+    }
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    match list.args.as_slice() {
+        [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] => match arg {
+            Expr::Identifier(id) => Some(id.value.clone()),
+            Expr::CompoundIdentifier(ids) => ids.last().map(|i| i.value.clone()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

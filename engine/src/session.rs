@@ -15,6 +15,8 @@ use datafusion::execution::context::SessionContext;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::planner::ExprPlanner;
 use datafusion::physical_plan::memory::MemoryStream;
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
+use auger_common::json::SKIPPED_RECORDS;
 use datafusion::prelude::SessionConfig;
 use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
 use sqlparser::ast::{ObjectName, ObjectNamePart, Statement, Use};
@@ -32,6 +34,23 @@ use crate::subscript::ZeroBasedSubscripts;
 pub struct QueryOutput {
     pub schema: SchemaRef,
     pub stream: SendableRecordBatchStream,
+    /// The physical plan running, for its metrics once the stream is done.
+    pub plan: Option<Arc<dyn ExecutionPlan>>,
+}
+
+impl QueryOutput {
+    /// Records skipped as invalid so far (`store.json.reader.skip_invalid_records`).
+    pub fn skipped_records(&self) -> usize {
+        fn sum(plan: &Arc<dyn ExecutionPlan>) -> usize {
+            let own = plan
+                .metrics()
+                .and_then(|m| m.sum_by_name(SKIPPED_RECORDS))
+                .map(|v| v.as_usize())
+                .unwrap_or(0);
+            own + plan.children().into_iter().map(sum).sum::<usize>()
+        }
+        self.plan.as_ref().map(sum).unwrap_or(0)
+    }
 }
 
 pub struct Session {
@@ -59,8 +78,10 @@ impl Session {
             .with_expr_planners(planners)
             .with_catalog_list(Arc::clone(&catalogs) as _)
             .build();
+        let ctx = SessionContext::new_with_state(state);
+        crate::functions::register(&ctx);
         Self {
-            ctx: SessionContext::new_with_state(state),
+            ctx,
             registry,
             catalogs,
             default_schema: Mutex::new(None),
@@ -254,8 +275,14 @@ impl Session {
         let plan = state.statement_to_plan(statement).await?;
         let frame = self.ctx.execute_logical_plan(plan).await?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-        let stream = frame.execute_stream().await?;
-        Ok(QueryOutput { schema, stream })
+        let task = Arc::new(frame.task_ctx());
+        let physical = frame.create_physical_plan().await?;
+        let stream = execute_stream(Arc::clone(&physical), task)?;
+        Ok(QueryOutput {
+            schema,
+            stream,
+            plan: Some(physical),
+        })
     }
 }
 
@@ -283,6 +310,7 @@ fn single_batch(schema: SchemaRef, batch: RecordBatch) -> Result<QueryOutput> {
     Ok(QueryOutput {
         schema,
         stream: Box::pin(stream),
+        plan: None,
     })
 }
 

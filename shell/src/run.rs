@@ -62,12 +62,17 @@ pub async fn run_statement(
         _ = interrupted => Err(Failure::Cancelled),
     };
     drop(progress);
-    if let Ok(count) = &outcome
+    if let Ok((count, skipped)) = &outcome
         && !options.quiet
     {
         let noun = if *count == 1 { "row" } else { "rows" };
+        let skipped = match skipped {
+            0 => String::new(),
+            1 => "; 1 invalid record skipped".to_string(),
+            n => format!("; {n} invalid records skipped"),
+        };
         eprintln!(
-            "{count} {noun} selected ({:.3} seconds)",
+            "{count} {noun} selected ({:.3} seconds){skipped}",
             started.elapsed().as_secs_f64()
         );
     }
@@ -79,7 +84,7 @@ async fn execute(
     sql: &str,
     format: OutputFormat,
     rows: &AtomicUsize,
-) -> Result<usize, String> {
+) -> Result<(usize, usize), String> {
     let mut output = session.execute(sql).await.map_err(|e| user_message(&e))?;
     let stdout = std::io::stdout();
     let mut writer = ResultWriter::new(format, stdout.lock(), Arc::clone(&output.schema));
@@ -89,7 +94,7 @@ async fn execute(
         writer.write(&batch).map_err(|e| e.to_string())?;
     }
     writer.finish().map_err(|e| e.to_string())?;
-    Ok(rows.load(Ordering::Relaxed))
+    Ok((rows.load(Ordering::Relaxed), output.skipped_records()))
 }
 
 /// Ctrl-C while a statement runs. The handler runs on a thread of its own and wakes the

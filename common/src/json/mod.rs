@@ -19,6 +19,10 @@ use crate::options::{
     JSON_ALL_TEXT_MODE, JSON_READ_NUMBERS_AS_DOUBLE, JSON_SKIP_INVALID_RECORDS, SessionOptions,
 };
 
+/// The name of the scan metric counting records skipped as invalid
+/// (`store.json.reader.skip_invalid_records`).
+pub const SKIPPED_RECORDS: &str = "skipped_records";
+
 /// How JSON files are read (Drill's `store.json.*` options).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct JsonReadOptions {

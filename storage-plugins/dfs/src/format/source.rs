@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use auger_common::json::{JsonBatchReader, JsonReadOptions};
+use auger_common::json::{JsonBatchReader, JsonReadOptions, SKIPPED_RECORDS};
 use datafusion::common::Result;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::listing::PartitionedFile;
@@ -19,7 +19,7 @@ use datafusion::datasource::table_schema::TableSchema;
 use datafusion::error::DataFusionError;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::projection::ProjectionExprs;
-use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
+use datafusion::physical_plan::metrics::{Count, ExecutionPlanMetricsSet, MetricBuilder};
 use futures::StreamExt;
 use object_store::{GetResultPayload, ObjectStore, ObjectStoreExt};
 
@@ -65,6 +65,7 @@ impl FileSource for RowFileSource {
         _partition: usize,
     ) -> Result<Arc<dyn FileOpener>> {
         let opener: Arc<dyn FileOpener> = Arc::new(RowFileOpener {
+            skipped: MetricBuilder::new(&self.metrics).global_counter(SKIPPED_RECORDS),
             format: self.format.clone(),
             file_schema: Arc::clone(self.table_schema.file_schema()),
             file_indices: self.projection.file_indices.clone(),
@@ -128,6 +129,7 @@ impl FileSource for RowFileSource {
 }
 
 struct RowFileOpener {
+    skipped: Count,
     format: RowFormat,
     file_schema: SchemaRef,
     file_indices: Vec<usize>,
@@ -145,18 +147,23 @@ impl FileOpener for RowFileOpener {
         let file_schema = Arc::clone(&self.file_schema);
         let indices = self.file_indices.clone();
         let batch_size = self.batch_size;
+        let skipped = self.skipped.clone();
         let path = format!("{}{}", self.display_prefix, file.object_meta.location);
         Ok(Box::pin(async move {
             let input = open_object(&store, &file.object_meta.location, &path).await?;
             let batches: BatchIter = match format {
-                RowFormat::Json(options) => Box::new(JsonBatchReader::new(
-                    input,
-                    &path,
-                    &file_schema,
-                    Some(&indices),
-                    options,
-                    batch_size,
-                )?),
+                RowFormat::Json(options) => Box::new(CountSkipped {
+                    reader: JsonBatchReader::new(
+                        input,
+                        &path,
+                        &file_schema,
+                        Some(&indices),
+                        options,
+                        batch_size,
+                    )?,
+                    counted: 0,
+                    skipped,
+                }),
                 RowFormat::Text(options) => Box::new(TextBatchReader::new(
                     input,
                     &path,
@@ -168,6 +175,28 @@ impl FileOpener for RowFileOpener {
             };
             Ok(futures::stream::iter(batches.map(|b| b.map_err(DataFusionError::from))).boxed())
         }))
+    }
+}
+
+/// Adds the records a JSON reader skips to the scan's metric as it goes.
+struct CountSkipped<R> {
+    reader: JsonBatchReader<R>,
+    counted: u64,
+    skipped: Count,
+}
+
+impl<R: Read> Iterator for CountSkipped<R> {
+    type Item = auger_common::Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let next = self.reader.next();
+        let now = self.reader.skipped();
+        if now > self.counted {
+            self.skipped
+                .add(usize::try_from(now - self.counted).unwrap_or(usize::MAX));
+            self.counted = now;
+        }
+        next
     }
 }
 

@@ -1,0 +1,22 @@
+//! Drill's functions that DataFusion does not have: FLATTEN (with the analyzer rule that plans
+//! it), KVGEN, REPEATED_COUNT, REPEATED_CONTAINS, TYPEOF, SQLTYPEOF.
+
+pub mod flatten;
+mod nested;
+mod types;
+
+use std::sync::Arc;
+
+use datafusion::execution::context::SessionContext;
+use datafusion::logical_expr::ScalarUDF;
+
+/// Registers Auger's functions and the FLATTEN rule with a session context.
+pub fn register(ctx: &SessionContext) {
+    ctx.register_udf(ScalarUDF::new_from_impl(flatten::Flatten::new()));
+    ctx.register_udf(ScalarUDF::new_from_impl(nested::Kvgen::new()));
+    ctx.register_udf(ScalarUDF::new_from_impl(nested::RepeatedCount::new()));
+    ctx.register_udf(ScalarUDF::new_from_impl(nested::RepeatedContains::new()));
+    ctx.register_udf(ScalarUDF::new_from_impl(types::TypeOf::new(false)));
+    ctx.register_udf(ScalarUDF::new_from_impl(types::TypeOf::new(true)));
+    ctx.add_analyzer_rule(Arc::new(flatten::FlattenRule));
+}
