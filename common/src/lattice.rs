@@ -168,6 +168,68 @@ impl InferredType {
     }
 }
 
+impl InferredType {
+    /// A JSON form of the type, for caches kept on disk: `"integer"`, `{"list": ...}`,
+    /// `{"struct": [["name", ...], ...]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::{Value, json};
+        match self {
+            InferredType::Null => Value::from("null"),
+            InferredType::Boolean => Value::from("boolean"),
+            InferredType::Integer => Value::from("integer"),
+            InferredType::Float => Value::from("float"),
+            InferredType::String => Value::from("string"),
+            InferredType::List(item) => json!({ "list": item.to_json() }),
+            InferredType::Struct(s) => json!({ "struct": s.to_json() }),
+        }
+    }
+
+    /// Reads what [`InferredType::to_json`] wrote; `None` for anything else.
+    pub fn from_json(value: &serde_json::Value) -> Option<InferredType> {
+        use serde_json::Value;
+        Some(match value {
+            Value::String(s) => match s.as_str() {
+                "null" => InferredType::Null,
+                "boolean" => InferredType::Boolean,
+                "integer" => InferredType::Integer,
+                "float" => InferredType::Float,
+                "string" => InferredType::String,
+                _ => return None,
+            },
+            Value::Object(o) if o.len() == 1 => {
+                if let Some(item) = o.get("list") {
+                    InferredType::List(Box::new(InferredType::from_json(item)?))
+                } else {
+                    InferredType::Struct(StructType::from_json(o.get("struct")?)?)
+                }
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl StructType {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Array(
+            self.fields
+                .iter()
+                .map(|(n, t)| serde_json::Value::Array(vec![n.as_str().into(), t.to_json()]))
+                .collect(),
+        )
+    }
+
+    pub fn from_json(value: &serde_json::Value) -> Option<StructType> {
+        let mut s = StructType::new();
+        for field in value.as_array()? {
+            match field.as_array()?.as_slice() {
+                [name, ty] => s.merge_field(name.as_str()?, InferredType::from_json(ty)?),
+                _ => return None,
+            }
+        }
+        Some(s)
+    }
+}
+
 fn struct_fields(s: &StructType) -> Fields {
     s.fields()
         .map(|(name, ty)| Field::new(name, ty.to_arrow(), true))
@@ -215,6 +277,18 @@ mod tests {
             merged,
             record(&[("a", Float), ("b", Boolean), ("c", String)])
         );
+    }
+
+    #[test]
+    fn json_round_trip() {
+        let t = record(&[
+            ("a", Integer),
+            ("b", List(Box::new(record(&[("x", Float), ("y", Null)])))),
+            ("c", String),
+            ("d", Boolean),
+        ]);
+        assert_eq!(InferredType::from_json(&t.to_json()), Some(t));
+        assert_eq!(InferredType::from_json(&serde_json::json!("nope")), None);
     }
 
     #[test]

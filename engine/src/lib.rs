@@ -46,7 +46,9 @@ impl Engine {
     /// and the plugin configs of `$AUGER_HOME/storage/` (one `<name>.json` per plugin; a
     /// `dfs.json` there replaces the built-in one).
     pub fn new(home: AugerHome) -> Result<Self, Error> {
-        let factories: Vec<Arc<dyn StoragePluginFactory>> = vec![Arc::new(DfsPluginFactory::new())];
+        let inference_cache = home.root().join("cache").join("inference");
+        let factories: Vec<Arc<dyn StoragePluginFactory>> =
+            vec![Arc::new(DfsPluginFactory::with_cache_dir(inference_cache))];
         let registry = Arc::new(PluginRegistry::new());
         registry.register_config("dfs", &builtin::dfs_config(), &factories, &home)?;
         let warnings = registry.load_dir(&home.storage_dir(), &factories, &home);

@@ -90,7 +90,9 @@ pub fn parse(dialect: &dyn Dialect, sql: &str) -> Result<Option<OptionStatement>
         rest => rest,
     };
     if value.is_empty() {
-        return Err(format!("SET `{name}` needs a value: SET `{name}` = <value>"));
+        return Err(format!(
+            "SET `{name}` needs a value: SET `{name}` = <value>"
+        ));
     }
     let value = literal(value).ok_or_else(|| {
         format!(

@@ -255,3 +255,84 @@ fn storage_configs_in_the_home_load_and_a_bad_one_is_reported() {
     assert!(!schemas.contains("off."), "{schemas}");
     assert!(!schemas.contains("broken"), "{schemas}");
 }
+
+#[test]
+fn inference_results_are_kept_in_the_home_for_the_next_process() {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("t.json");
+    std::fs::write(&file, "{\"a\":\"x\"}\n").unwrap();
+    let sql = format!("SELECT sqltypeof(a) AS t FROM dfs.`{}`", file.display());
+    let run = || {
+        let out = auger(&["-e", &sql, "--format", "csv", "-q"], home.path());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    assert_eq!(run(), "t\nCHARACTER VARYING\n");
+    let cache = home.path().join("cache").join("inference");
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+
+    // Same size and modification time: the next process takes the type from the cache (it
+    // would infer BIGINT from the new content).
+    let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+    std::fs::write(&file, "{\"a\": 1 }\n").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    assert_eq!(run(), "t\nCHARACTER VARYING\n");
+
+    // A changed modification time is a changed file: read again.
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(modified + std::time::Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(run(), "t\nBIGINT\n");
+}
+
+#[test]
+fn processes_sharing_a_cache_at_once_all_succeed() {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    for i in 0..3 {
+        let body: String = (0..2000)
+            .map(|n| format!("{{\"i\": {n}, \"f{i}\": {n}.5, \"s\": \"x{n}\"}}\n"))
+            .collect();
+        std::fs::write(data.path().join(format!("p{i}.json")), body).unwrap();
+    }
+    let sql = format!(
+        "SELECT COUNT(*) AS n, SUM(i) AS s FROM dfs.`{}`",
+        data.path().display()
+    );
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_auger"))
+                .args(["-e", &sql, "--format", "csv", "-q"])
+                .env("AUGER_HOME", home.path())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "n,s\n6000,5997000\n");
+    }
+    let cache = home.path().join("cache").join("inference");
+    let entries: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    for e in entries {
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&e).unwrap())
+            .unwrap_or_else(|err| panic!("{}: {err}", e.display()));
+        assert!(v.get("record").is_some());
+    }
+}

@@ -47,6 +47,19 @@ pub struct EmbeddedDb {
 }
 
 impl EmbeddedDb {
+    /// The session, for tests that need more than rows (plans, metrics).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Runs a statement and returns every row, each value as an `.slt` expectation writes it.
+    pub async fn query(&mut self, sql: &str) -> Result<Vec<Vec<String>>, DbError> {
+        match sqllogictest::AsyncDB::run(self, sql).await? {
+            DBOutput::Rows { rows, .. } => Ok(rows),
+            _ => Ok(vec![]),
+        }
+    }
+
     pub fn new() -> Result<Self, DbError> {
         let home = tempfile::tempdir().map_err(|e| DbError(e.to_string()))?;
         install_fixtures_plugin(home.path()).map_err(|e| DbError(e.to_string()))?;

@@ -67,9 +67,16 @@ pub(crate) fn position_error(path: &str, raw: &RawRecord<'_>, err: &serde_json::
     } else {
         err.column() as u64
     };
+    let message = strip_serde_position(&err.to_string());
+    let message = if message == "recursion limit exceeded" {
+        // serde_json stops at 128 levels, before the stack is in danger.
+        "objects and arrays nested too deeply (the limit is 127 levels)".to_string()
+    } else {
+        message
+    };
     Error::InvalidJson {
         position: FilePosition::at(path, line, Some(column.max(1))),
-        message: strip_serde_position(&err.to_string()),
+        message,
     }
 }
 

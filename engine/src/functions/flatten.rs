@@ -46,9 +46,7 @@ impl ScalarUDFImpl for Flatten {
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
         match args {
             [
-                DataType::List(item)
-                | DataType::LargeList(item)
-                | DataType::FixedSizeList(item, _),
+                DataType::List(item) | DataType::LargeList(item) | DataType::FixedSizeList(item, _),
             ] => Ok(item.data_type().clone()),
             [DataType::Null] => Ok(DataType::Null),
             [other] => plan_err!("FLATTEN needs an array, not a value of type {other}"),

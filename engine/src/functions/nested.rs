@@ -46,7 +46,10 @@ fn kv_type(value: DataType) -> DataType {
 
 /// The one type KVGEN gives the values of a struct's fields.
 fn common_value_type(fields: &Fields) -> DataType {
-    let mut types = fields.iter().map(|f| f.data_type()).filter(|t| !t.is_null());
+    let mut types = fields
+        .iter()
+        .map(|f| f.data_type())
+        .filter(|t| !t.is_null());
     let Some(first) = types.next() else {
         return DataType::Utf8;
     };
@@ -243,7 +246,13 @@ impl ScalarUDFImpl for RepeatedCount {
             DataType::List(_) => {
                 let l = input.as_list::<i32>();
                 (0..l.len())
-                    .map(|i| Some(if l.is_null(i) { 0 } else { l.value_length(i) as i64 }))
+                    .map(|i| {
+                        Some(if l.is_null(i) {
+                            0
+                        } else {
+                            l.value_length(i) as i64
+                        })
+                    })
                     .collect()
             }
             DataType::LargeList(_) => {
@@ -290,9 +299,10 @@ impl ScalarUDFImpl for RepeatedContains {
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
         match args {
-            [DataType::List(_) | DataType::LargeList(_) | DataType::Null, _] => {
-                Ok(DataType::Boolean)
-            }
+            [
+                DataType::List(_) | DataType::LargeList(_) | DataType::Null,
+                _,
+            ] => Ok(DataType::Boolean),
             [other, _] => {
                 plan_err!("REPEATED_CONTAINS needs an array first, not a value of type {other}")
             }

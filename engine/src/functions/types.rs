@@ -41,9 +41,11 @@ pub fn drill_type_name(dt: &DataType) -> String {
         D::Interval(_) | D::Duration(_) => "INTERVAL".into(),
         D::Struct(_) => "MAP".into(),
         D::Map(_, _) => "DICT".into(),
-        D::List(_) | D::LargeList(_) | D::FixedSizeList(_, _) | D::ListView(_) | D::LargeListView(_) => {
-            "LIST".into()
-        }
+        D::List(_)
+        | D::LargeList(_)
+        | D::FixedSizeList(_, _)
+        | D::ListView(_)
+        | D::LargeListView(_) => "LIST".into(),
         D::Dictionary(_, v) => drill_type_name(v),
         other => other.to_string().to_uppercase(),
     }
@@ -74,9 +76,11 @@ pub fn sql_type_name(dt: &DataType) -> String {
         D::Interval(_) | D::Duration(_) => "INTERVAL".into(),
         D::Struct(_) => "STRUCT".into(),
         D::Map(_, _) => "MAP".into(),
-        D::List(_) | D::LargeList(_) | D::FixedSizeList(_, _) | D::ListView(_) | D::LargeListView(_) => {
-            "ARRAY".into()
-        }
+        D::List(_)
+        | D::LargeList(_)
+        | D::FixedSizeList(_, _)
+        | D::ListView(_)
+        | D::LargeListView(_) => "ARRAY".into(),
         D::Dictionary(_, v) => sql_type_name(v),
         other => other.to_string().to_uppercase(),
     }
@@ -117,7 +121,9 @@ impl ScalarUDFImpl for TypeOf {
         };
         let dt = arg.data_type();
         if self.sql {
-            return Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(sql_type_name(&dt)))));
+            return Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(
+                sql_type_name(&dt),
+            ))));
         }
         let name = drill_type_name(&dt);
         match arg {

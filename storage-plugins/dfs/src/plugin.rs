@@ -163,8 +163,16 @@ pub struct DfsPluginFactory {
 }
 
 impl DfsPluginFactory {
+    /// A factory whose plugins keep inference results in memory only.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A factory whose plugins also keep inference results in `dir`, for later processes.
+    pub fn with_cache_dir(dir: std::path::PathBuf) -> Self {
+        Self {
+            cache: Arc::new(InferenceCache::persistent(dir)),
+        }
     }
 }
 

@@ -2,6 +2,8 @@
 //! (path, size, modification time) so a repeated query does not pay for it again.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::SchemaRef;
@@ -22,6 +24,22 @@ struct CacheKey {
     format: String,
 }
 
+impl CacheKey {
+    /// A file name for this key: FNV-1a over its parts (stable across processes and builds).
+    fn file_name(&self) -> String {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let text = format!(
+            "{}\u{0}{}\u{0}{}\u{0}{}",
+            self.path, self.size, self.modified_nanos, self.format
+        );
+        for b in text.bytes() {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{hash:016x}.json")
+    }
+}
+
 #[derive(Debug, Clone)]
 struct CachedInference {
     record: StructType,
@@ -29,30 +47,104 @@ struct CachedInference {
     skipped: u64,
 }
 
-/// Per-file inference results, shared by every query of the process.
+/// Per-file inference results, shared by every query of the process and, when it has a
+/// directory, kept there for other processes (`$AUGER_HOME/cache/inference`). An entry is
+/// written to a temporary file and renamed into place, so a reader never sees half of one and
+/// two processes writing the same entry at once are both fine. The key holds the file's size
+/// and modification time: a changed file misses and is read again.
 #[derive(Debug, Default)]
 pub struct InferenceCache {
     entries: Mutex<HashMap<CacheKey, CachedInference>>,
+    dir: Option<PathBuf>,
 }
 
 impl InferenceCache {
+    /// A cache held in memory only.
     pub fn new() -> Self {
         Self::default()
     }
 
-    fn get(&self, key: &CacheKey) -> Option<CachedInference> {
-        match self.entries.lock() {
-            Ok(entries) => entries.get(key).cloned(),
-            Err(poisoned) => poisoned.into_inner().get(key).cloned(),
+    /// A cache kept in `dir` as well as in memory.
+    pub fn persistent(dir: PathBuf) -> Self {
+        Self {
+            entries: Mutex::default(),
+            dir: Some(dir),
         }
     }
 
+    fn get(&self, key: &CacheKey) -> Option<CachedInference> {
+        let found = match self.entries.lock() {
+            Ok(entries) => entries.get(key).cloned(),
+            Err(poisoned) => poisoned.into_inner().get(key).cloned(),
+        };
+        if found.is_some() {
+            return found;
+        }
+        let loaded = self.load(key)?;
+        self.remember(key.clone(), loaded.clone());
+        Some(loaded)
+    }
+
     fn put(&self, key: CacheKey, value: CachedInference) {
+        self.store(&key, &value);
+        self.remember(key, value);
+    }
+
+    fn remember(&self, key: CacheKey, value: CachedInference) {
         let mut entries = match self.entries.lock() {
             Ok(e) => e,
             Err(poisoned) => poisoned.into_inner(),
         };
         entries.insert(key, value);
+    }
+
+    /// The entry on disk, if there is one for exactly this key.
+    fn load(&self, key: &CacheKey) -> Option<CachedInference> {
+        let path = self.dir.as_ref()?.join(key.file_name());
+        let text = std::fs::read_to_string(path).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let same = v.get("path")?.as_str()? == key.path
+            && v.get("size")?.as_u64()? == key.size
+            && v.get("modified_nanos")?.as_i64()? == key.modified_nanos
+            && v.get("format")?.as_str()? == key.format;
+        if !same {
+            return None;
+        }
+        Some(CachedInference {
+            record: StructType::from_json(v.get("record")?)?,
+            skipped: v.get("skipped")?.as_u64()?,
+        })
+    }
+
+    /// Writes an entry to disk; a cache that cannot be written is only slower, so failures
+    /// are not errors.
+    fn store(&self, key: &CacheKey, value: &CachedInference) {
+        let Some(dir) = &self.dir else {
+            return;
+        };
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        let body = serde_json::json!({
+            "path": key.path,
+            "size": key.size,
+            "modified_nanos": key.modified_nanos,
+            "format": key.format,
+            "skipped": value.skipped,
+            "record": value.record.to_json(),
+        });
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = key.file_name();
+        let tmp = dir.join(format!(
+            ".{name}.{}.{}.tmp",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        if std::fs::write(&tmp, body.to_string()).is_ok()
+            && std::fs::rename(&tmp, dir.join(&name)).is_err()
+        {
+            let _ = std::fs::remove_file(&tmp);
+        }
     }
 }
 

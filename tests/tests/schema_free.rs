@@ -1,0 +1,219 @@
+//! Schema-free reading beyond what `.slt` files can show: plans, skipped-record counts,
+//! pathological documents, and answers checked against DuckDB.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+use auger_tests::EmbeddedDb;
+use futures::StreamExt;
+
+async fn explain(db: &mut EmbeddedDb, sql: &str) -> String {
+    let rows = db.query(&format!("EXPLAIN {sql}")).await.unwrap();
+    rows.into_iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn a_filter_on_dir_n_prunes_directories_in_the_plan() {
+    let mut db = EmbeddedDb::new().unwrap();
+    let plan = explain(
+        &mut db,
+        "SELECT k FROM fixtures.data.`schemafree/evolve` WHERE dir0 = '2015'",
+    )
+    .await;
+    assert!(plan.contains("2015/01/part.json"), "{plan}");
+    assert!(!plan.contains("2014/"), "{plan}");
+
+    let plan = explain(
+        &mut db,
+        "SELECT k FROM fixtures.data.`schemafree/evolve` WHERE dir0 = '2014' AND dir1 = '09'",
+    )
+    .await;
+    assert!(plan.contains("2014/09/part.json"), "{plan}");
+    assert!(
+        !plan.contains("2014/08") && !plan.contains("2015"),
+        "{plan}"
+    );
+
+    // Without a filter on dirN every file is read.
+    let plan = explain(&mut db, "SELECT k FROM fixtures.data.`schemafree/evolve`").await;
+    assert!(
+        plan.contains("2014/08") && plan.contains("2015/01"),
+        "{plan}"
+    );
+}
+
+#[tokio::test]
+async fn skipped_records_are_counted() {
+    let db = EmbeddedDb::new().unwrap();
+    let session = db.session();
+    session
+        .execute("ALTER SESSION SET `store.json.reader.skip_invalid_records` = true")
+        .await
+        .unwrap();
+    let mut out = session
+        .execute("SELECT a FROM fixtures.data.`schemafree/bad`")
+        .await
+        .unwrap();
+    let mut rows = 0;
+    while let Some(b) = out.stream.next().await {
+        rows += b.unwrap().num_rows();
+    }
+    // records.json: two good objects; a broken object, an array and a string are skipped.
+    assert_eq!(rows, 2);
+    assert_eq!(out.skipped_records(), 3);
+}
+
+/// Runs `sql` over a file holding `body`; returns the error text or the rows.
+async fn over_file(name: &str, body: &str, sql: &str) -> Result<Vec<Vec<String>>, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, body).unwrap();
+    let mut db = EmbeddedDb::new().unwrap();
+    let sql = sql.replace("$FILE", &format!("dfs.`{}`", path.display()));
+    db.query(&sql).await.map_err(|e| e.0)
+}
+
+#[tokio::test]
+async fn a_thousand_levels_deep_gives_an_error_not_a_crash() {
+    let depth = 1000;
+    let body = format!("{}1{}\n", "{\"a\":".repeat(depth), "}".repeat(depth));
+    let err = over_file("deep.json", &body, "SELECT * FROM $FILE")
+        .await
+        .unwrap_err();
+    assert!(err.contains("deep.json, line 1"), "{err}");
+    assert!(err.contains("nested too deeply"), "{err}");
+
+    // 100 levels read fine, and a path 40 levels deep reaches into them.
+    let depth = 100;
+    let body = format!("{}7{}\n", "{\"a\":".repeat(depth), "}".repeat(depth));
+    let path: String = std::iter::repeat_n(".a", 39).collect();
+    let rows = over_file(
+        "ok.json",
+        &body,
+        &format!("SELECT t.a{path} IS NOT NULL AS v, COUNT(*) FROM $FILE t GROUP BY 1"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows, vec![vec!["true".to_string(), "1".to_string()]]);
+}
+
+#[tokio::test]
+async fn ten_thousand_fields_wide_is_read() {
+    let fields: Vec<String> = (0..10_000).map(|i| format!("\"f{i}\": {i}")).collect();
+    let record = format!("{{{}}}\n", fields.join(", "));
+    let body = format!("{record}{record}");
+    let rows = over_file(
+        "wide.json",
+        &body,
+        "SELECT COUNT(*), SUM(f0), SUM(f9999), MAX(f5000) FROM $FILE",
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows, vec![vec!["2", "0", "19998", "5000"]]);
+    let rows = over_file("wide.json", &body, "SELECT * FROM $FILE LIMIT 1")
+        .await
+        .unwrap();
+    assert_eq!(rows[0].len(), 10_000);
+}
+
+/// The same aggregates answered by DuckDB (PyPI `duckdb`, installed by tests/run) and Auger.
+#[tokio::test]
+async fn answers_agree_with_duckdb() {
+    let samples = auger_engine::samples_dir();
+    let samples = std::fs::canonicalize(&samples).unwrap();
+    let s = samples.display();
+    let cases: Vec<(String, String)> = vec![
+        (
+            // The race telemetry query over documents whose records disagree.
+            "SELECT race_id, car, ROUND(AVG(t.records.sensors.Speed), 2) AS mps, COUNT(*) AS n \
+             FROM (SELECT race_id, car, flatten(records) AS records FROM dfs.samples.`telemetry/mixed_cars`) t \
+             GROUP BY race_id, car ORDER BY race_id, car"
+                .into(),
+            format!(
+                "SELECT race_id, car, ROUND(AVG(r.sensors.Speed), 2), COUNT(*) FROM \
+                 (SELECT race_id, car, unnest(records) AS r FROM read_json('{s}/telemetry/mixed_cars/*.json', union_by_name=true)) \
+                 GROUP BY race_id, car ORDER BY race_id, car"
+            ),
+        ),
+        (
+            "SELECT race_id, ROUND(SUM(t.records.sensors.Distance), 1) AS d, MAX(t.records.sensors.RPM) AS r \
+             FROM (SELECT race_id, flatten(records) AS records FROM dfs.samples.`telemetry/all_cars`) t \
+             GROUP BY race_id ORDER BY race_id"
+                .into(),
+            format!(
+                "SELECT race_id, ROUND(SUM(r.sensors.Distance), 1), MAX(r.sensors.RPM) FROM \
+                 (SELECT race_id, unnest(records) AS r FROM read_json('{s}/telemetry/all_cars/*.json', union_by_name=true)) \
+                 GROUP BY race_id ORDER BY race_id"
+            ),
+        ),
+        (
+            "SELECT c.columns[6] AS lvl, COUNT(*) AS n, ROUND(SUM(o.order_total), 2) AS total \
+             FROM dfs.samples.`customers.all.csv` c JOIN dfs.samples.orders o \
+             ON CAST(c.columns[0] AS BIGINT) = o.cust_id GROUP BY c.columns[6] ORDER BY lvl"
+                .into(),
+            format!(
+                "SELECT c.column6, COUNT(*), ROUND(SUM(o.order_total), 2) FROM \
+                 read_csv('{s}/customers.all.csv', header=false) c JOIN '{s}/orders/*.parquet' o \
+                 ON c.column0 = o.cust_id GROUP BY c.column6 ORDER BY 1"
+            ),
+        ),
+        (
+            "SELECT ResourceID, COUNT(*) AS n, ROUND(AVG(HZ), 4) AS hz FROM dfs.pumps.`sensordata.csv` \
+             WHERE PressureLbs > 0 GROUP BY ResourceID ORDER BY ResourceID"
+                .into(),
+            format!(
+                "SELECT ResourceID, COUNT(*), ROUND(AVG(HZ), 4) FROM read_csv('{s}/pumps/sensordata.csv', header=true) \
+                 WHERE PressureLbs > 0 GROUP BY ResourceID ORDER BY ResourceID"
+            ),
+        ),
+        (
+            "SELECT base, COUNT(*) AS n, ROUND(AVG(lat), 4) AS lat, MAX(dt) AS last FROM dfs.samples.`uber` \
+             GROUP BY base ORDER BY base"
+                .into(),
+            format!(
+                "SELECT base, COUNT(*), ROUND(AVG(lat), 4), MAX(dt::VARCHAR) FROM \
+                 read_json('{s}/uber/*.json', columns={{dt: 'VARCHAR', lat: 'DOUBLE', lon: 'DOUBLE', base: 'VARCHAR', cluster: 'BIGINT'}}) \
+                 GROUP BY base ORDER BY base"
+            ),
+        ),
+    ];
+    let script = "import duckdb, json, sys\n\
+                  out = []\n\
+                  for q in json.loads(sys.argv[1]):\n    \
+                  out.append([[str(v) for v in row] for row in duckdb.sql(q).fetchall()])\n\
+                  print(json.dumps(out))\n";
+    let queries: Vec<&String> = cases.iter().map(|(_, d)| d).collect();
+    let output = Command::new("python3")
+        .args(["-c", script, &serde_json::to_string(&queries).unwrap()])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "DuckDB (pip install duckdb; tests/run installs it) failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let duck: Vec<Vec<Vec<String>>> = serde_json::from_slice(&output.stdout).unwrap();
+    let mut db = EmbeddedDb::new().unwrap();
+    for ((auger_sql, duck_sql), expected) in cases.iter().zip(duck) {
+        let got = db.query(auger_sql).await.unwrap();
+        assert_eq!(
+            got.len(),
+            expected.len(),
+            "{auger_sql}\nvs DuckDB {duck_sql}"
+        );
+        for (g, e) in got.iter().zip(&expected) {
+            assert_eq!(g.len(), e.len());
+            for (a, b) in g.iter().zip(e) {
+                let same = match (a.parse::<f64>(), b.parse::<f64>()) {
+                    (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * x.abs().max(1.0),
+                    _ => a == b,
+                };
+                assert!(same, "{auger_sql}: Auger {g:?} vs DuckDB {e:?}");
+            }
+        }
+    }
+}
