@@ -4,6 +4,7 @@
 //! different records and files merge), and JSON → Arrow reading (inference and decoding).
 //! It knows nothing of catalogs, storage plugins or SQL.
 
+pub mod display;
 pub mod error;
 pub mod json;
 pub mod lattice;

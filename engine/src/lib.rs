@@ -7,7 +7,7 @@
 
 mod builtin;
 mod dialect;
-pub mod display;
+pub use auger_common::display;
 mod field_access;
 mod functions;
 mod identifiers;

@@ -25,6 +25,7 @@ use object_store::ObjectMeta;
 use object_store::path::Path;
 
 use crate::format::TableFormat;
+use crate::format::parquet::MergedSchemaAdapterFactory;
 use crate::format::source::{RowFileSource, RowFormat};
 
 /// A column whose value comes from where a file is, not from what it holds.
@@ -324,6 +325,11 @@ impl TableProvider for DfsTable {
             }
         };
         let config = FileScanConfigBuilder::new(self.store_url.clone(), source)
+            .with_expr_adapter(
+                parquet
+                    .is_some()
+                    .then(|| Arc::new(MergedSchemaAdapterFactory) as _),
+            )
             .with_file_groups(self.file_groups(&files, partitions))
             .with_projection_indices(projection.cloned())?
             .with_limit(limit)

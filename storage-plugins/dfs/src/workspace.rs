@@ -8,14 +8,13 @@ use auger_catalog::TableRequest;
 use auger_common::json::JsonReadOptions;
 use datafusion::catalog::SchemaProvider;
 use datafusion::datasource::TableProvider;
-use datafusion::datasource::file_format::FileFormat;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::object_store::ObjectStoreUrl;
 use object_store::ObjectStore;
 
 use crate::config::WorkspaceConfig;
 use crate::format::inference::{InferenceCache, json_schema, text_schema};
+use crate::format::parquet::parquet_schema;
 use crate::format::{TableFormat, WorkspaceFormats};
 use crate::listing::{ListingError, list_table};
 use crate::table::{DfsTable, implicit_columns};
@@ -176,17 +175,7 @@ impl WorkspaceSchema {
                 .await?
             }
             TableFormat::Parquet => {
-                let state = datafusion::execution::context::SessionContext::new().state();
-                ParquetFormat::default()
-                    .infer_schema(&state, &ctx.store, &listing.files)
-                    .await
-                    .map_err(|e| {
-                        DataFusionError::Plan(format!(
-                            "Table '{}.`{name}`': cannot read the Parquet schema: {}",
-                            self.qualified_name,
-                            auger_common::error::user_message(&e)
-                        ))
-                    })?
+                parquet_schema(&ctx.store, &listing.files, &ctx.display_prefix).await?
             }
         };
         let implicit = implicit_columns(

@@ -2,6 +2,7 @@
 //! and what schema a set of files of one format has.
 
 pub mod inference;
+pub mod parquet;
 pub mod source;
 pub mod text;
 
