@@ -336,3 +336,43 @@ fn processes_sharing_a_cache_at_once_all_succeed() {
         assert!(v.get("record").is_some());
     }
 }
+
+#[test]
+fn skipped_invalid_records_are_reported_after_the_result() {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("t.json");
+    std::fs::write(&file, "{\"a\": 1}\n{\"a\": 2,,}\n{\"a\": 3}\n[4]\n").unwrap();
+    let script = format!(
+        "ALTER SESSION SET `store.json.reader.skip_invalid_records` = true;\n\
+         SELECT SUM(a) AS s FROM dfs.`{}`;\n",
+        file.display()
+    );
+    let script_file = data.path().join("q.sql");
+    std::fs::write(&script_file, script).unwrap();
+    let out = auger(
+        &["-f", script_file.to_str().unwrap(), "--format", "csv"],
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).ends_with("s\n4\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("1 row selected (") && stderr.contains("); 2 invalid records skipped\n"),
+        "{stderr}"
+    );
+
+    // Without the option the first bad record fails the query, naming file, line and column.
+    let out = auger(
+        &[
+            "-e",
+            &format!("SELECT SUM(a) FROM dfs.`{}`", file.display()),
+        ],
+        home.path(),
+    );
+    assert_clean_error(&out, "t.json, line 2, column 9");
+}
