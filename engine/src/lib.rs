@@ -7,6 +7,7 @@
 
 mod builtin;
 mod dialect;
+mod explain;
 pub use auger_common::display;
 mod field_access;
 mod functions;

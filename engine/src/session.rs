@@ -14,6 +14,7 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::SessionStateDefaults;
 use datafusion::execution::context::SessionContext;
 use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::planner::ExprPlanner;
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
@@ -167,31 +168,38 @@ impl Session {
     /// Runs one statement.
     pub async fn execute(&self, sql: &str) -> Result<QueryOutput> {
         let dialect = DrillDialect;
+        if let Some((query, level)) = crate::explain::parse(sql) {
+            let statement = self.parse_one(query)?;
+            let plan = self.logical_plan(statement).await?;
+            return crate::explain::explain(&self.ctx, plan, level).await;
+        }
         if let Some(statement) =
             crate::set_option::parse(&dialect, sql).map_err(DataFusionError::Plan)?
             && let Some(output) = self.option_statement(statement)?
         {
             return Ok(output);
         }
-        let mut statements = DFParserBuilder::new(sql)
-            .with_dialect(&dialect)
-            .build()?
-            .parse_statements()?;
-        let statement = match (statements.pop_front(), statements.is_empty()) {
-            (Some(s), true) => s,
-            (None, _) => return Err(DataFusionError::Plan("No statement to run".into())),
-            (Some(_), false) => {
-                return Err(DataFusionError::Plan(
-                    "Run one statement at a time (the shell splits scripts at ';')".into(),
-                ));
-            }
-        };
+        let statement = self.parse_one(sql)?;
         if let DFStatement::Statement(s) = &statement
             && let Some(output) = self.drill_statement(s)?
         {
             return Ok(output);
         }
         self.run_planned(statement).await
+    }
+
+    fn parse_one(&self, sql: &str) -> Result<DFStatement> {
+        let mut statements = DFParserBuilder::new(sql)
+            .with_dialect(&DrillDialect)
+            .build()?
+            .parse_statements()?;
+        match (statements.pop_front(), statements.is_empty()) {
+            (Some(s), true) => Ok(s),
+            (None, _) => Err(DataFusionError::Plan("No statement to run".into())),
+            (Some(_), false) => Err(DataFusionError::Plan(
+                "Run one statement at a time (the shell splits scripts at ';')".into(),
+            )),
+        }
     }
 
     /// Statements Drill has that DataFusion does not plan.
@@ -240,7 +248,8 @@ impl Session {
         .all_schemas()
     }
 
-    async fn run_planned(&self, mut statement: DFStatement) -> Result<QueryOutput> {
+    /// Resolves the statement's names, opens its tables and plans it.
+    async fn logical_plan(&self, mut statement: DFStatement) -> Result<LogicalPlan> {
         let default = self.default_schema();
         let resolver = NameResolver {
             registry: &self.registry,
@@ -271,8 +280,11 @@ impl Session {
             crate::field_access::dots_after_subscripts(inner);
         }
         let _held = self.catalogs.hold(opened);
-        let state = self.ctx.state();
-        let plan = state.statement_to_plan(statement).await?;
+        self.ctx.state().statement_to_plan(statement).await
+    }
+
+    async fn run_planned(&self, statement: DFStatement) -> Result<QueryOutput> {
+        let plan = self.logical_plan(statement).await?;
         let frame = self.ctx.execute_logical_plan(plan).await?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let task = Arc::new(frame.task_ctx());
