@@ -92,6 +92,34 @@ pub static OPTIONS: &[OptionDef] = &[
     },
 ];
 
+/// `docs/options.md`: every option, its kind, default and description. A test fails when
+/// the checked-in file differs (`AUGER_UPDATE_DOCS=1 cargo test --workspace --test docs`
+/// rewrites it).
+pub fn options_markdown() -> String {
+    let mut out = String::from(
+        "# Options\n\n\
+         Generated from `common/src/options.rs`; do not edit by hand. Set an option for the \
+         session with ``ALTER SESSION SET `name` = value`` (or ``SET``), return it to its \
+         default with ``RESET `name` `` or ``RESET ALL``; `SELECT * FROM sys.options` shows the values in \
+         effect.\n\n\
+         | Name | Kind | Default | Description |\n\
+         |---|---|---|---|\n",
+    );
+    for def in OPTIONS {
+        out.push_str(&format!(
+            "| `{}` | {} | `{}` | {} |\n",
+            def.name,
+            def.kind,
+            def.default,
+            def.description
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+    }
+    out
+}
+
 /// The option called `name` (any case).
 pub fn find_option(name: &str) -> Option<&'static OptionDef> {
     OPTIONS.iter().find(|o| o.name.eq_ignore_ascii_case(name))

@@ -17,6 +17,7 @@ mod output_names;
 mod session;
 mod set_option;
 mod subscript;
+mod system;
 
 use std::sync::Arc;
 
@@ -53,6 +54,8 @@ impl Engine {
         let registry = Arc::new(PluginRegistry::new());
         registry.register_config("dfs", &builtin::dfs_config(), &factories, &home)?;
         let warnings = registry.load_dir(&home.storage_dir(), &factories, &home);
+        // `sys` is Auger's own: registered last, so no config can take its name.
+        registry.register(Arc::new(system::SysPlugin::new(Session::function_names())));
         Ok(Self {
             home,
             registry,

@@ -30,7 +30,11 @@ pub struct TableName {
 
 impl std::fmt::Display for TableName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}.`{}`", self.plugin, self.schema, self.table)
+        if self.schema.is_empty() {
+            write!(f, "{}.`{}`", self.plugin, self.table)
+        } else {
+            write!(f, "{}.{}.`{}`", self.plugin, self.schema, self.table)
+        }
     }
 }
 
@@ -43,7 +47,12 @@ pub struct SchemaPath {
 
 impl std::fmt::Display for SchemaPath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.plugin, self.schema)
+        // A plugin with a single, unnamed schema (`sys`) is shown by its name alone.
+        if self.schema.is_empty() {
+            write!(f, "{}", self.plugin)
+        } else {
+            write!(f, "{}.{}", self.plugin, self.schema)
+        }
     }
 }
 
@@ -102,7 +111,13 @@ impl NameResolver<'_> {
         let mut out = BTreeSet::new();
         for p in self.registry.plugins() {
             for ws in p.catalog().schema_names() {
-                out.insert(format!("{}.{}", p.name(), ws));
+                out.insert(
+                    SchemaPath {
+                        plugin: p.name().to_string(),
+                        schema: ws,
+                    }
+                    .to_string(),
+                );
             }
         }
         out.into_iter().collect()

@@ -90,6 +90,27 @@ impl Session {
         }
     }
 
+    /// Every function a query can call, with its kind, for `sys.functions`.
+    pub fn function_names() -> std::collections::BTreeMap<String, &'static str> {
+        let ctx = SessionContext::new();
+        crate::functions::register(&ctx);
+        let state = ctx.state();
+        let mut out = std::collections::BTreeMap::new();
+        for name in state.scalar_functions().keys() {
+            out.insert(name.clone(), "scalar");
+        }
+        for name in state.aggregate_functions().keys() {
+            out.insert(name.clone(), "aggregate");
+        }
+        for name in state.window_functions().keys() {
+            out.insert(name.clone(), "window");
+        }
+        for name in state.table_functions().keys() {
+            out.insert(name.clone(), "table");
+        }
+        out
+    }
+
     /// The options this session has set (`ALTER SESSION SET`), over the defaults.
     pub fn options(&self) -> SessionOptions {
         match self.options.lock() {

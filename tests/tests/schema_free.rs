@@ -217,3 +217,35 @@ async fn answers_agree_with_duckdb() {
         }
     }
 }
+
+#[tokio::test]
+async fn explain_plan_for_shows_the_physical_or_the_logical_plan() {
+    let mut db = EmbeddedDb::new().unwrap();
+    let rows = db
+        .query(
+            "EXPLAIN PLAN FOR SELECT k FROM fixtures.data.`schemafree/evolve` WHERE dir0 = '2015'",
+        )
+        .await
+        .unwrap();
+    let (text, json) = (&rows[0][0], &rows[0][1]);
+    assert!(
+        text.contains("DataSourceExec") && text.contains("2015/01/part.json"),
+        "{text}"
+    );
+    assert!(!text.contains("2014/"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(json["operator"], "DataSourceExec", "{json}");
+
+    let rows = db
+        .query("explain plan without implementation for select k from fixtures.data.`schemafree/evolve` where k = 'a'")
+        .await
+        .unwrap();
+    assert!(
+        rows[0][0].contains("TableScan") && rows[0][0].contains("Filter"),
+        "{}",
+        rows[0][0]
+    );
+    assert!(!rows[0][0].contains("Exec"), "{}", rows[0][0]);
+    let json: serde_json::Value = serde_json::from_str(&rows[0][1]).unwrap();
+    assert!(json.is_array(), "{json}");
+}
