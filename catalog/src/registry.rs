@@ -24,6 +24,26 @@ pub trait StoragePlugin: Debug + Send + Sync {
     /// The workspace a two-part name (`plugin.table`) or `USE plugin` means.
     fn default_schema(&self) -> String;
 
+    /// What `DESCRIBE SCHEMA` shows of `schema`: its config, as JSON.
+    fn schema_properties(&self, _schema: &str) -> serde_json::Value {
+        serde_json::json!({ "type": self.kind() })
+    }
+
+    /// Whether tables can be written into `schema` (CTAS, views).
+    fn is_writable(&self, _schema: &str) -> bool {
+        false
+    }
+
+    /// The entries of the directory `path` (relative, empty for the top) of `schema`, for
+    /// `SHOW FILES`; `Ok(None)` when this plugin has no files.
+    async fn list_files(
+        &self,
+        _schema: &str,
+        _path: &str,
+    ) -> datafusion::error::Result<Option<Vec<FileEntry>>> {
+        Ok(None)
+    }
+
     /// Opens a table for one statement, read as `request` asks (session options, implicit
     /// columns). `Ok(None)` when the schema does not exist; a missing table is an error that
     /// names it. The default ignores the request and asks the schema provider.
@@ -38,6 +58,23 @@ pub trait StoragePlugin: Debug + Send + Sync {
             None => Ok(None),
         }
     }
+}
+
+/// One entry of a workspace directory, as `SHOW FILES` and `INFORMATION_SCHEMA.FILES` show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileEntry {
+    pub name: String,
+    /// The path relative to the workspace.
+    pub relative_path: String,
+    pub is_directory: bool,
+    pub length: u64,
+    pub owner: String,
+    pub group: String,
+    /// `rwxr-xr-x` style.
+    pub permissions: String,
+    /// Milliseconds since the Unix epoch.
+    pub access_time_ms: i64,
+    pub modification_time_ms: i64,
 }
 
 /// What a statement asks of a table it opens.

@@ -8,6 +8,7 @@
 mod builtin;
 mod dialect;
 mod explain;
+mod metadata;
 pub use auger_common::display;
 mod field_access;
 mod functions;

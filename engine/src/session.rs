@@ -4,9 +4,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use arrow::array::{BooleanArray, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use auger_catalog::{PluginRegistry, TableRequest};
+use arrow::array::{
+    ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use auger_catalog::{FileEntry, PluginRegistry, TableRequest};
 use auger_common::json::SKIPPED_RECORDS;
 use auger_common::options::SessionOptions;
 use datafusion::error::{DataFusionError, Result};
@@ -23,7 +25,9 @@ use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
 use sqlparser::ast::{ObjectName, ObjectNamePart, Statement, Use};
 
 use crate::dialect::DrillDialect;
+use crate::functions::types::sql_type_name;
 use crate::identifiers::{KnownNames, respell_identifiers};
+use crate::metadata::MetaStatement;
 use crate::names::{
     NameResolver, SchemaPath, SessionCatalogs, TableName, implicit_column_candidates,
     qualify_references, table_references,
@@ -195,6 +199,11 @@ impl Session {
             return crate::explain::explain(&self.ctx, plan, level).await;
         }
         if let Some(statement) =
+            crate::metadata::parse(&dialect, sql).map_err(DataFusionError::Plan)?
+        {
+            return self.meta_statement(statement).await;
+        }
+        if let Some(statement) =
             crate::set_option::parse(&dialect, sql).map_err(DataFusionError::Plan)?
             && let Some(output) = self.option_statement(statement)?
         {
@@ -207,6 +216,113 @@ impl Session {
             return Ok(output);
         }
         self.run_planned(statement).await
+    }
+
+    /// SHOW FILES, SHOW TABLES, DESCRIBE [TABLE], DESCRIBE SCHEMA.
+    async fn meta_statement(&self, statement: MetaStatement) -> Result<QueryOutput> {
+        let default = self.default_schema();
+        let resolver = NameResolver {
+            registry: &self.registry,
+            default_schema: default.as_ref(),
+        };
+        let no_default = || {
+            DataFusionError::Plan(
+                "No default schema is set: name one (IN dfs.tmp) or run USE <schema> first".into(),
+            )
+        };
+        let plugin_of = |name: &str| {
+            self.registry
+                .plugin(name)
+                .ok_or_else(|| DataFusionError::Internal(format!("plugin {name} vanished")))
+        };
+        match statement {
+            MetaStatement::ShowFiles(parts) => {
+                let (schema, path) = if parts.is_empty() {
+                    (default.clone().ok_or_else(no_default)?, String::new())
+                } else {
+                    match resolver.resolve_schema(&parts) {
+                        Ok(schema) if parts.len() < 3 => (schema, String::new()),
+                        _ => {
+                            let t = resolver.resolve_table(&parts)?;
+                            (
+                                SchemaPath {
+                                    plugin: t.plugin,
+                                    schema: t.schema,
+                                },
+                                t.table,
+                            )
+                        }
+                    }
+                };
+                let files = plugin_of(&schema.plugin)?
+                    .list_files(&schema.schema, &path)
+                    .await?
+                    .ok_or_else(|| {
+                        DataFusionError::Plan(format!(
+                            "SHOW FILES lists file workspaces; {schema} is not one"
+                        ))
+                    })?;
+                files_output(&files)
+            }
+            MetaStatement::ShowTables(parts) => {
+                let schema = if parts.is_empty() {
+                    default.clone().ok_or_else(no_default)?
+                } else {
+                    resolver.resolve_schema(&parts)?
+                };
+                let mut names = plugin_of(&schema.plugin)?
+                    .catalog()
+                    .schema(&schema.schema)
+                    .map(|s| s.table_names())
+                    .unwrap_or_default();
+                names.sort();
+                let shown = schema.to_string();
+                string_columns(&[
+                    ("TABLE_SCHEMA", vec![shown; names.len()]),
+                    ("TABLE_NAME", names),
+                ])
+            }
+            MetaStatement::DescribeTable(parts) => {
+                let name = resolver.resolve_table(&parts)?;
+                let request = TableRequest {
+                    options: self.options(),
+                    implicit_columns: vec![],
+                };
+                let table = resolver.open(&name, &request).await?;
+                let schema = table.schema();
+                let fields = schema.fields();
+                string_columns(&[
+                    (
+                        "COLUMN_NAME",
+                        fields.iter().map(|f| f.name().clone()).collect(),
+                    ),
+                    (
+                        "DATA_TYPE",
+                        fields
+                            .iter()
+                            .map(|f| sql_type_name(f.data_type()))
+                            .collect(),
+                    ),
+                    (
+                        "IS_NULLABLE",
+                        fields
+                            .iter()
+                            .map(|f| if f.is_nullable() { "YES" } else { "NO" }.to_string())
+                            .collect(),
+                    ),
+                ])
+            }
+            MetaStatement::DescribeSchema(parts) => {
+                let schema = resolver.resolve_schema(&parts)?;
+                let props = plugin_of(&schema.plugin)?.schema_properties(&schema.schema);
+                let text = serde_json::to_string_pretty(&props)
+                    .map_err(|e| DataFusionError::Internal(e.to_string()))?;
+                string_columns(&[
+                    ("SCHEMA", vec![schema.to_string()]),
+                    ("PROPERTIES", vec![text]),
+                ])
+            }
+        }
     }
 
     fn parse_one(&self, sql: &str) -> Result<DFStatement> {
@@ -345,6 +461,72 @@ fn single_batch(schema: SchemaRef, batch: RecordBatch) -> Result<QueryOutput> {
         stream: Box::pin(stream),
         plan: None,
     })
+}
+
+/// A result of VARCHAR columns.
+fn string_columns(columns: &[(&str, Vec<String>)]) -> Result<QueryOutput> {
+    let schema = Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|(n, _)| Field::new(*n, DataType::Utf8, false))
+            .collect::<Vec<_>>(),
+    ));
+    let arrays = columns
+        .iter()
+        .map(|(_, v)| Arc::new(StringArray::from(v.clone())) as ArrayRef)
+        .collect();
+    let batch = RecordBatch::try_new(Arc::clone(&schema), arrays)?;
+    single_batch(schema, batch)
+}
+
+/// SHOW FILES's columns, as Drill names them.
+fn files_output(files: &[FileEntry]) -> Result<QueryOutput> {
+    let ts = DataType::Timestamp(TimeUnit::Millisecond, None);
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("name", DataType::Utf8, false),
+        Field::new("isDirectory", DataType::Boolean, false),
+        Field::new("isFile", DataType::Boolean, false),
+        Field::new("length", DataType::Int64, false),
+        Field::new("owner", DataType::Utf8, false),
+        Field::new("group", DataType::Utf8, false),
+        Field::new("permissions", DataType::Utf8, false),
+        Field::new("accessTime", ts.clone(), false),
+        Field::new("modificationTime", ts, false),
+    ]));
+    let column = |f: &dyn Fn(&FileEntry) -> String| -> ArrayRef {
+        Arc::new(StringArray::from(files.iter().map(f).collect::<Vec<_>>()))
+    };
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            column(&|e| e.name.clone()),
+            Arc::new(BooleanArray::from(
+                files.iter().map(|e| e.is_directory).collect::<Vec<_>>(),
+            )),
+            Arc::new(BooleanArray::from(
+                files.iter().map(|e| !e.is_directory).collect::<Vec<_>>(),
+            )),
+            Arc::new(Int64Array::from(
+                files
+                    .iter()
+                    .map(|e| i64::try_from(e.length).unwrap_or(i64::MAX))
+                    .collect::<Vec<_>>(),
+            )),
+            column(&|e| e.owner.clone()),
+            column(&|e| e.group.clone()),
+            column(&|e| e.permissions.clone()),
+            Arc::new(TimestampMillisecondArray::from(
+                files.iter().map(|e| e.access_time_ms).collect::<Vec<_>>(),
+            )),
+            Arc::new(TimestampMillisecondArray::from(
+                files
+                    .iter()
+                    .map(|e| e.modification_time_ms)
+                    .collect::<Vec<_>>(),
+            )),
+        ],
+    )?;
+    single_batch(schema, batch)
 }
 
 /// Drill's answer to statements that change state: one row of `ok` and `summary`.

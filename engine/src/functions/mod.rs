@@ -3,7 +3,7 @@
 
 pub mod flatten;
 mod nested;
-mod types;
+pub mod types;
 
 use std::sync::Arc;
 

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use auger_catalog::{
-    AugerHome, Error, StoragePlugin, StoragePluginFactory, TableRequest, find_case_insensitive,
+    AugerHome, Error, FileEntry, StoragePlugin, StoragePluginFactory, TableRequest,
+    find_case_insensitive,
 };
 use datafusion::catalog::{CatalogProvider, SchemaProvider};
 use datafusion::datasource::TableProvider;
@@ -122,6 +123,35 @@ impl StoragePlugin for DfsPlugin {
 
     fn default_schema(&self) -> String {
         self.default_workspace.clone()
+    }
+
+    fn schema_properties(&self, schema: &str) -> serde_json::Value {
+        let mut props = serde_json::json!({
+            "type": "file",
+            "connection": self.config.connection,
+        });
+        if let Some(ws) = self.workspace(schema)
+            && let (Ok(serde_json::Value::Object(ws)), Some(obj)) =
+                (serde_json::to_value(ws.config()), props.as_object_mut())
+        {
+            obj.extend(ws);
+        }
+        props
+    }
+
+    fn is_writable(&self, schema: &str) -> bool {
+        self.workspace(schema).is_some_and(|w| w.config().writable)
+    }
+
+    async fn list_files(
+        &self,
+        schema: &str,
+        path: &str,
+    ) -> datafusion::error::Result<Option<Vec<FileEntry>>> {
+        match self.workspace(schema) {
+            Some(ws) => ws.list_files(path).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn open_table(

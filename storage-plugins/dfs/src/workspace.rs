@@ -4,13 +4,15 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use auger_catalog::TableRequest;
+use auger_catalog::{FileEntry, TableRequest};
 use auger_common::json::JsonReadOptions;
 use datafusion::catalog::SchemaProvider;
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::object_store::ObjectStoreUrl;
 use object_store::ObjectStore;
+use object_store::path::Path;
+use std::os::unix::fs::MetadataExt;
 
 use crate::config::WorkspaceConfig;
 use crate::format::inference::{InferenceCache, json_schema, text_schema};
@@ -194,6 +196,144 @@ impl WorkspaceSchema {
             implicit,
         )))
     }
+}
+
+impl WorkspaceSchema {
+    /// The entries of one directory of the workspace (not recursive), hidden ones included
+    /// as Drill shows them. Only local file systems know owners and permissions.
+    pub async fn list_files(&self, path: &str) -> Result<Vec<FileEntry>> {
+        let dir = self.resolve(path)?;
+        let prefix = Path::from(dir.clone());
+        let listed = self
+            .context
+            .store
+            .list_with_delimiter(if dir.is_empty() { None } else { Some(&prefix) })
+            .await
+            .map_err(|e| {
+                DataFusionError::Plan(format!(
+                    "Cannot list {} in {}: {e}",
+                    self.display(&dir),
+                    self.qualified_name
+                ))
+            })?;
+        let base = self.location.clone();
+        let relative = |full: &str| -> String {
+            full.strip_prefix(&base)
+                .unwrap_or(full)
+                .trim_start_matches('/')
+                .to_string()
+        };
+        let mut out = vec![];
+        for p in listed.common_prefixes {
+            let name = p.filename().unwrap_or_default().to_string();
+            out.push(self.entry(&name, relative(p.as_ref()), true, 0, None, &p));
+        }
+        for meta in listed.objects {
+            let name = meta.location.filename().unwrap_or_default().to_string();
+            let modified = meta.last_modified.timestamp_millis();
+            out.push(self.entry(
+                &name,
+                relative(meta.location.as_ref()),
+                false,
+                meta.size,
+                Some(modified),
+                &meta.location,
+            ));
+        }
+        if out.is_empty() && !dir.is_empty() && !self.is_local_dir(&dir) {
+            return Err(DataFusionError::Plan(format!(
+                "Directory '{path}' not found in {}: {} does not exist",
+                self.qualified_name,
+                self.display(&dir)
+            )));
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    fn is_local_dir(&self, dir: &str) -> bool {
+        self.context.display_prefix == "/" && std::path::Path::new(&format!("/{dir}")).is_dir()
+    }
+
+    fn entry(
+        &self,
+        name: &str,
+        relative_path: String,
+        is_directory: bool,
+        length: u64,
+        modified_ms: Option<i64>,
+        location: &Path,
+    ) -> FileEntry {
+        let local = (self.context.display_prefix == "/")
+            .then(|| std::fs::symlink_metadata(format!("/{location}")).ok())
+            .flatten();
+        let (owner, group, permissions, accessed, modified) = match &local {
+            Some(m) => (
+                user_name(m.uid()),
+                group_name(m.gid()),
+                permission_string(m.mode(), m.is_dir()),
+                m.atime() * 1000 + m.atime_nsec() / 1_000_000,
+                m.mtime() * 1000 + m.mtime_nsec() / 1_000_000,
+            ),
+            None => (
+                String::new(),
+                String::new(),
+                String::new(),
+                0,
+                modified_ms.unwrap_or(0),
+            ),
+        };
+        FileEntry {
+            name: name.to_string(),
+            relative_path,
+            is_directory,
+            length: if is_directory { 0 } else { length },
+            owner,
+            group,
+            permissions,
+            access_time_ms: accessed,
+            modification_time_ms: modified,
+        }
+    }
+}
+
+/// `rwxr-xr-x` for a Unix mode.
+fn permission_string(mode: u32, _is_dir: bool) -> String {
+    let bits = [
+        (0o400, 'r'),
+        (0o200, 'w'),
+        (0o100, 'x'),
+        (0o040, 'r'),
+        (0o020, 'w'),
+        (0o010, 'x'),
+        (0o004, 'r'),
+        (0o002, 'w'),
+        (0o001, 'x'),
+    ];
+    bits.iter()
+        .map(|(bit, c)| if mode & bit != 0 { *c } else { '-' })
+        .collect()
+}
+
+/// A name from /etc/passwd or /etc/group (field 0) for an id (field 2); the number otherwise.
+fn id_name(file: &str, id: u32) -> String {
+    std::fs::read_to_string(file)
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                let fields: Vec<&str> = line.split(':').collect();
+                (fields.get(2) == Some(&id.to_string().as_str())).then(|| fields[0].to_string())
+            })
+        })
+        .unwrap_or_else(|| id.to_string())
+}
+
+fn user_name(uid: u32) -> String {
+    id_name("/etc/passwd", uid)
+}
+
+fn group_name(gid: u32) -> String {
+    id_name("/etc/group", gid)
 }
 
 /// Joins a table name onto a workspace location, resolving `.` and `..`. Without
