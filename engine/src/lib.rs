@@ -13,6 +13,7 @@ pub use auger_common::display;
 mod field_access;
 mod functions;
 mod identifiers;
+mod information_schema;
 mod names;
 mod output_names;
 mod session;
@@ -57,6 +58,9 @@ impl Engine {
         let warnings = registry.load_dir(&home.storage_dir(), &factories, &home);
         // `sys` is Auger's own: registered last, so no config can take its name.
         registry.register(Arc::new(system::SysPlugin::new(Session::function_names())));
+        registry.register(Arc::new(information_schema::InformationSchema::new(
+            &registry,
+        )));
         Ok(Self {
             home,
             registry,
