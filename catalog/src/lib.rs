@@ -10,7 +10,10 @@ mod registry;
 
 pub use auger_common::names::{closest_names, find_case_insensitive};
 pub use home::AugerHome;
-pub use registry::{FileEntry, PluginRegistry, StoragePlugin, StoragePluginFactory, TableRequest};
+pub use registry::{
+    FileEntry, PluginRegistry, StoragePlugin, StoragePluginFactory, TableRequest, ViewDefinition,
+    ViewField,
+};
 
 /// Errors of the namespace.
 #[derive(Debug, thiserror::Error)]

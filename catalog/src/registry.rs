@@ -44,6 +44,41 @@ pub trait StoragePlugin: Debug + Send + Sync {
         Ok(None)
     }
 
+    /// The view `name` of `schema`, if there is one.
+    async fn view(
+        &self,
+        _schema: &str,
+        _name: &str,
+    ) -> datafusion::error::Result<Option<ViewDefinition>> {
+        Ok(None)
+    }
+
+    /// Stores a view; with `replace`, over an existing view of that name.
+    async fn create_view(
+        &self,
+        schema: &str,
+        _view: &ViewDefinition,
+        _replace: bool,
+    ) -> datafusion::error::Result<()> {
+        Err(datafusion::error::DataFusionError::Plan(format!(
+            "Schema [{}.{schema}] cannot hold views",
+            self.name()
+        )))
+    }
+
+    /// Removes a view; `Ok(false)` when there was none.
+    async fn drop_view(&self, _schema: &str, _name: &str) -> datafusion::error::Result<bool> {
+        Ok(false)
+    }
+
+    /// Removes a table (its file or directory); `Ok(false)` when there was none.
+    async fn drop_table(&self, schema: &str, _name: &str) -> datafusion::error::Result<bool> {
+        Err(datafusion::error::DataFusionError::Plan(format!(
+            "Schema [{}.{schema}] cannot drop tables",
+            self.name()
+        )))
+    }
+
     /// Opens a table for one statement, read as `request` asks (session options, implicit
     /// columns). `Ok(None)` when the schema does not exist; a missing table is an error that
     /// names it. The default ignores the request and asks the schema provider.
@@ -75,6 +110,31 @@ pub struct FileEntry {
     /// Milliseconds since the Unix epoch.
     pub access_time_ms: i64,
     pub modification_time_ms: i64,
+}
+
+/// A view as Drill keeps it, in a `<name>.view.drill` file of its workspace.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewDefinition {
+    pub name: String,
+    pub sql: String,
+    pub fields: Vec<ViewField>,
+    /// The schema the view's SQL resolves names in: `["dfs", "tmp"]`.
+    pub workspace_schema_path: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewField {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub data_type: String,
+    #[serde(default = "yes")]
+    pub is_nullable: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What a statement asks of a table it opens.

@@ -31,8 +31,24 @@ struct ListedTable {
     schema: String,
     name: String,
     kind: &'static str,
-    /// Opened only for COLUMNS.
-    provider: Option<Arc<dyn TableProvider>>,
+    /// (name, SQL type, nullable); filled only for COLUMNS.
+    columns: Vec<(String, String, bool)>,
+    /// A view's SQL.
+    definition: String,
+}
+
+fn columns_of(schema: &Schema) -> Vec<(String, String, bool)> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| {
+            (
+                f.name().clone(),
+                sql_type_name(f.data_type()),
+                f.is_nullable(),
+            )
+        })
+        .collect()
 }
 
 #[derive(Debug)]
@@ -103,32 +119,50 @@ impl InformationSchema {
                     "TABLE"
                 };
                 for name in schema.table_names() {
-                    let provider = if columns {
-                        schema.table(&name).await.ok().flatten()
+                    if let Ok(Some(view)) = p.view(&ws, &name).await {
+                        tables.push(ListedTable {
+                            schema: shown.clone(),
+                            name,
+                            kind: "VIEW",
+                            columns: view
+                                .fields
+                                .iter()
+                                .map(|f| (f.name.clone(), f.data_type.clone(), f.is_nullable))
+                                .collect(),
+                            definition: view.sql,
+                        });
+                        continue;
+                    }
+                    let columns = if columns {
+                        match schema.table(&name).await {
+                            Ok(Some(t)) => columns_of(&t.schema()),
+                            _ => vec![],
+                        }
                     } else {
-                        None
+                        vec![]
                     };
                     tables.push(ListedTable {
                         schema: shown.clone(),
                         name,
                         kind,
-                        provider,
+                        columns,
+                        definition: String::new(),
                     });
                 }
             }
         }
         for t in TABLES {
-            let provider = if columns {
-                let schema = own_table_schema(t)?;
-                Some(Arc::new(MemTable::try_new(schema, vec![vec![]])?) as Arc<dyn TableProvider>)
+            let columns = if columns {
+                columns_of(own_table_schema(t)?.as_ref())
             } else {
-                None
+                vec![]
             };
             tables.push(ListedTable {
                 schema: INFORMATION_SCHEMA.to_string(),
                 name: t.to_string(),
                 kind: "SYSTEM_TABLE",
-                provider,
+                columns,
+                definition: String::new(),
             });
         }
         tables.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
@@ -277,23 +311,23 @@ fn tables_output(which: &str, tables: &[ListedTable]) -> Result<RecordBatch> {
                     "TABLE_NAME",
                     strings(views.iter().map(|t| t.name.clone()).collect()),
                 ),
-                ("VIEW_DEFINITION", strings(vec![String::new(); n])),
+                (
+                    "VIEW_DEFINITION",
+                    strings(views.iter().map(|t| t.definition.clone()).collect()),
+                ),
             ])
         }
         _ => {
             let mut cols: Vec<[String; 5]> = vec![];
             let mut positions: Vec<i64> = vec![];
             for t in tables {
-                let Some(provider) = &t.provider else {
-                    continue;
-                };
-                for (i, f) in provider.schema().fields().iter().enumerate() {
+                for (i, (name, ty, nullable)) in t.columns.iter().enumerate() {
                     cols.push([
                         t.schema.clone(),
                         t.name.clone(),
-                        f.name().clone(),
-                        yes_no(f.is_nullable()),
-                        sql_type_name(f.data_type()),
+                        name.clone(),
+                        yes_no(*nullable),
+                        ty.clone(),
                     ]);
                     positions.push(i as i64 + 1);
                 }

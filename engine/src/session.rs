@@ -8,21 +8,24 @@ use arrow::array::{
     ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use auger_catalog::{FileEntry, PluginRegistry, TableRequest};
+use auger_catalog::{FileEntry, PluginRegistry, TableRequest, ViewDefinition, ViewField};
 use auger_common::json::SKIPPED_RECORDS;
 use auger_common::options::SessionOptions;
+use datafusion::datasource::ViewTable;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::SessionStateDefaults;
 use datafusion::execution::context::SessionContext;
 use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::planner::ExprPlanner;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::prelude::SessionConfig;
 use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
-use sqlparser::ast::{ObjectName, ObjectNamePart, Statement, Use};
+use sqlparser::ast::{CreateView, ObjectName, ObjectNamePart, ObjectType, Statement, Use};
+use std::future::Future;
+use std::pin::Pin;
 
 use crate::dialect::DrillDialect;
 use crate::functions::types::sql_type_name;
@@ -195,7 +198,9 @@ impl Session {
         let dialect = DrillDialect;
         if let Some((query, level)) = crate::explain::parse(sql) {
             let statement = self.parse_one(query)?;
-            let plan = self.logical_plan(statement).await?;
+            let plan = self
+                .logical_plan(statement, self.default_schema(), vec![])
+                .await?;
             return crate::explain::explain(&self.ctx, plan, level).await;
         }
         if let Some(statement) =
@@ -210,6 +215,24 @@ impl Session {
             return Ok(output);
         }
         let statement = self.parse_one(sql)?;
+        if let DFStatement::Statement(s) = &statement {
+            match s.as_ref() {
+                Statement::CreateView(v) if !v.materialized => {
+                    return self.create_view(v).await;
+                }
+                Statement::Drop {
+                    object_type: object_type @ (ObjectType::View | ObjectType::Table),
+                    if_exists,
+                    names,
+                    ..
+                } => {
+                    return self
+                        .drop(*object_type == ObjectType::View, *if_exists, names)
+                        .await;
+                }
+                _ => {}
+            }
+        }
         if let DFStatement::Statement(s) = &statement
             && let Some(output) = self.drill_statement(s)?
         {
@@ -385,9 +408,24 @@ impl Session {
         .all_schemas()
     }
 
-    /// Resolves the statement's names, opens its tables and plans it.
-    async fn logical_plan(&self, mut statement: DFStatement) -> Result<LogicalPlan> {
-        let default = self.default_schema();
+    /// Resolves the statement's names (relative to `default`), opens its tables (planning
+    /// the views among them, `stack` being the views being planned around this statement)
+    /// and plans it.
+    fn logical_plan(
+        &self,
+        statement: DFStatement,
+        default: Option<SchemaPath>,
+        stack: Vec<TableName>,
+    ) -> Pin<Box<dyn Future<Output = Result<LogicalPlan>> + Send + '_>> {
+        Box::pin(self.logical_plan_inner(statement, default, stack))
+    }
+
+    async fn logical_plan_inner(
+        &self,
+        mut statement: DFStatement,
+        default: Option<SchemaPath>,
+        stack: Vec<TableName>,
+    ) -> Result<LogicalPlan> {
         let resolver = NameResolver {
             registry: &self.registry,
             default_schema: default.as_ref(),
@@ -404,7 +442,10 @@ impl Session {
             for parts in table_references(inner) {
                 let name = resolver.resolve_table(&parts)?;
                 if !opened.contains_key(&name) {
-                    let table = resolver.open(&name, &request).await?;
+                    let table = match self.view_table(&name, &stack).await? {
+                        Some(view) => view,
+                        None => resolver.open(&name, &request).await?,
+                    };
                     known.add_schema(&table.schema());
                     opened.insert(name.clone(), table);
                 }
@@ -420,8 +461,164 @@ impl Session {
         self.ctx.state().statement_to_plan(statement).await
     }
 
+    /// The view `name` planned in its own schema, if `name` is a view.
+    async fn view_table(
+        &self,
+        name: &TableName,
+        stack: &[TableName],
+    ) -> Result<Option<Arc<dyn datafusion::datasource::TableProvider>>> {
+        let Some(plugin) = self.registry.plugin(&name.plugin) else {
+            return Ok(None);
+        };
+        let Some(view) = plugin.view(&name.schema, &name.table).await? else {
+            return Ok(None);
+        };
+        if stack.contains(name) {
+            let mut path: Vec<String> = stack.iter().map(|t| t.to_string()).collect();
+            path.push(name.to_string());
+            return Err(DataFusionError::Plan(format!(
+                "View loop: {}",
+                path.join(" -> ")
+            )));
+        }
+        let home = NameResolver {
+            registry: &self.registry,
+            default_schema: None,
+        }
+        .resolve_schema(&view.workspace_schema_path)?;
+        let mut inner = stack.to_vec();
+        inner.push(name.clone());
+        let statement = self.parse_one(&view.sql)?;
+        let plan = self.logical_plan(statement, Some(home), inner).await?;
+        Ok(Some(Arc::new(ViewTable::new(plan, Some(view.sql)))))
+    }
+
+    /// CREATE [OR REPLACE] VIEW: the query is planned first (a view that does not plan, or
+    /// that reaches itself, is refused), then stored in its workspace.
+    async fn create_view(&self, view: &CreateView) -> Result<QueryOutput> {
+        let default = self.default_schema();
+        let resolver = NameResolver {
+            registry: &self.registry,
+            default_schema: default.as_ref(),
+        };
+        let name = resolver.resolve_table(&object_name_parts(&view.name))?;
+        let plugin = self
+            .registry
+            .plugin(&name.plugin)
+            .ok_or_else(|| DataFusionError::Internal(format!("plugin {} vanished", name.plugin)))?;
+        if !plugin.is_writable(&name.schema) {
+            return Err(DataFusionError::Plan(format!(
+                "Unable to create or drop objects. Schema [{}.{}] is immutable.",
+                name.plugin, name.schema
+            )));
+        }
+        let query_sql = view.query.to_string();
+        let statement = DFStatement::Statement(Box::new(Statement::Query(view.query.clone())));
+        let mut plan = self
+            .logical_plan(statement, default.clone(), vec![name.clone()])
+            .await?;
+        if !view.columns.is_empty() {
+            let fields = plan.schema().columns();
+            if fields.len() != view.columns.len() {
+                return Err(DataFusionError::Plan(format!(
+                    "View {name} names {} columns but its query has {}",
+                    view.columns.len(),
+                    fields.len()
+                )));
+            }
+            let exprs: Vec<datafusion::logical_expr::Expr> = fields
+                .into_iter()
+                .zip(&view.columns)
+                .map(|(c, def)| datafusion::logical_expr::Expr::Column(c).alias(&def.name.value))
+                .collect();
+            plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+        }
+        // The stored SQL names its columns, so the view reads the same without the list.
+        let stored_sql = if view.columns.is_empty() {
+            query_sql
+        } else {
+            let names: Vec<String> = view
+                .columns
+                .iter()
+                .map(|c| format!("`{}`", c.name.value.replace('`', "``")))
+                .collect();
+            format!(
+                "SELECT * FROM ({query_sql}) AS `{}` ({})",
+                name.table,
+                names.join(", ")
+            )
+        };
+        let fields = plan
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| ViewField {
+                name: f.name().clone(),
+                data_type: sql_type_name(f.data_type()),
+                is_nullable: f.is_nullable(),
+            })
+            .collect();
+        let home = default
+            .as_ref()
+            .map(|d| vec![d.plugin.clone(), d.schema.clone()])
+            .unwrap_or_else(|| vec![name.plugin.clone(), name.schema.clone()]);
+        let definition = ViewDefinition {
+            name: name.table.clone(),
+            sql: stored_sql,
+            fields,
+            workspace_schema_path: home,
+        };
+        let existed = plugin.view(&name.schema, &name.table).await?.is_some();
+        plugin
+            .create_view(&name.schema, &definition, view.or_replace)
+            .await?;
+        let verb = if existed { "replaced" } else { "created" };
+        ok_summary(&format!(
+            "View '{}' {verb} successfully in '{}.{}' schema",
+            name.table, name.plugin, name.schema
+        ))
+    }
+
+    /// DROP VIEW / DROP TABLE [IF EXISTS].
+    async fn drop(&self, view: bool, if_exists: bool, names: &[ObjectName]) -> Result<QueryOutput> {
+        let default = self.default_schema();
+        let resolver = NameResolver {
+            registry: &self.registry,
+            default_schema: default.as_ref(),
+        };
+        let mut summary = vec![];
+        for n in names {
+            let name = resolver.resolve_table(&object_name_parts(n))?;
+            let plugin = self.registry.plugin(&name.plugin).ok_or_else(|| {
+                DataFusionError::Internal(format!("plugin {} vanished", name.plugin))
+            })?;
+            let what = if view { "View" } else { "Table" };
+            let dropped = if view {
+                plugin.drop_view(&name.schema, &name.table).await?
+            } else {
+                plugin.drop_table(&name.schema, &name.table).await?
+            };
+            if dropped {
+                summary.push(format!("{what} [{}] deleted", name.table));
+            } else if if_exists {
+                summary.push(format!("{what} [{}] not found", name.table));
+            } else {
+                return Err(DataFusionError::Plan(format!(
+                    "No {} with given name [{}] exists in schema [{}.{}]",
+                    what.to_lowercase(),
+                    name.table,
+                    name.plugin,
+                    name.schema
+                )));
+            }
+        }
+        ok_summary(&summary.join("; "))
+    }
+
     async fn run_planned(&self, statement: DFStatement) -> Result<QueryOutput> {
-        let plan = self.logical_plan(statement).await?;
+        let plan = self
+            .logical_plan(statement, self.default_schema(), vec![])
+            .await?;
         let frame = self.ctx.execute_logical_plan(plan).await?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let task = Arc::new(frame.task_ctx());

@@ -376,3 +376,40 @@ fn skipped_invalid_records_are_reported_after_the_result() {
     );
     assert_clean_error(&out, "t.json, line 2, column 9");
 }
+
+#[test]
+fn a_view_made_by_one_process_is_read_by_the_next() {
+    let home = tempfile::tempdir().unwrap();
+    let lake = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("storage")).unwrap();
+    std::fs::write(
+        home.path().join("storage").join("lake.json"),
+        format!(
+            r#"{{"type": "file", "workspaces": {{"ws": {{"location": "{}", "writable": true}}}}}}"#,
+            lake.path().display()
+        ),
+    )
+    .unwrap();
+    let out = auger(
+        &[
+            "-e",
+            "CREATE VIEW lake.ws.gold AS SELECT columns[1] AS name FROM dfs.samples.`customers.all.csv` WHERE columns[6] = 'gold'",
+        ],
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(lake.path().join("gold.view.drill").exists());
+
+    let out = auger(
+        &[
+            "-e",
+            "SELECT COUNT(*) AS n FROM lake.ws.gold",
+            "--format",
+            "csv",
+            "-q",
+        ],
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "n\n8\n");
+}

@@ -26,15 +26,21 @@ pub fn data_dir() -> std::path::PathBuf {
 }
 
 /// Writes the `fixtures` storage plugin (`tests/data/fixtures.storage.json`, its locations
-/// pointed at `tests/data`) into `home`'s storage directory.
-pub fn install_fixtures_plugin(home: &std::path::Path) -> std::io::Result<()> {
+/// pointed at `tests/data`, and its writable `scratch` workspace at `scratch`) into `home`'s
+/// storage directory.
+pub fn install_fixtures_plugin(
+    home: &std::path::Path,
+    scratch: &std::path::Path,
+) -> std::io::Result<()> {
     let data = data_dir();
     let template = std::fs::read_to_string(data.join("fixtures.storage.json"))?;
     let storage = home.join("storage");
     std::fs::create_dir_all(&storage)?;
     std::fs::write(
         storage.join("fixtures.json"),
-        template.replace("@DATA@", &data.to_string_lossy()),
+        template
+            .replace("@DATA@", &data.to_string_lossy())
+            .replace("@SCRATCH@", &scratch.to_string_lossy()),
     )
 }
 
@@ -62,7 +68,10 @@ impl EmbeddedDb {
 
     pub fn new() -> Result<Self, DbError> {
         let home = tempfile::tempdir().map_err(|e| DbError(e.to_string()))?;
-        install_fixtures_plugin(home.path()).map_err(|e| DbError(e.to_string()))?;
+        let scratch = home.path().join("scratch");
+        std::fs::create_dir_all(&scratch).map_err(|e| DbError(e.to_string()))?;
+        let scratch = std::fs::canonicalize(&scratch).map_err(|e| DbError(e.to_string()))?;
+        install_fixtures_plugin(home.path(), &scratch).map_err(|e| DbError(e.to_string()))?;
         let engine =
             Arc::new(Engine::new(AugerHome::at(home.path())).map_err(|e| DbError(e.to_string()))?);
         if let Some(problem) = engine.warnings().first() {

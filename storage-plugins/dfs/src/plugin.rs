@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use auger_catalog::{
-    AugerHome, Error, FileEntry, StoragePlugin, StoragePluginFactory, TableRequest,
+    AugerHome, Error, FileEntry, StoragePlugin, StoragePluginFactory, TableRequest, ViewDefinition,
     find_case_insensitive,
 };
 use datafusion::catalog::{CatalogProvider, SchemaProvider};
@@ -151,6 +151,46 @@ impl StoragePlugin for DfsPlugin {
         match self.workspace(schema) {
             Some(ws) => ws.list_files(path).await.map(Some),
             None => Ok(None),
+        }
+    }
+
+    async fn view(
+        &self,
+        schema: &str,
+        name: &str,
+    ) -> datafusion::error::Result<Option<ViewDefinition>> {
+        match self.workspace(schema) {
+            Some(ws) => ws.view(name).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn create_view(
+        &self,
+        schema: &str,
+        view: &ViewDefinition,
+        replace: bool,
+    ) -> datafusion::error::Result<()> {
+        match self.workspace(schema) {
+            Some(ws) => ws.create_view(view, replace).await,
+            None => Err(datafusion::error::DataFusionError::Plan(format!(
+                "Schema '{}.{schema}' not found",
+                self.name
+            ))),
+        }
+    }
+
+    async fn drop_view(&self, schema: &str, name: &str) -> datafusion::error::Result<bool> {
+        match self.workspace(schema) {
+            Some(ws) => ws.drop_view(name).await,
+            None => Ok(false),
+        }
+    }
+
+    async fn drop_table(&self, schema: &str, name: &str) -> datafusion::error::Result<bool> {
+        match self.workspace(schema) {
+            Some(ws) => ws.drop_table(name).await,
+            None => Ok(false),
         }
     }
 

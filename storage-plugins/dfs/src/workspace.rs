@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use auger_catalog::{FileEntry, TableRequest};
+use auger_catalog::{FileEntry, TableRequest, ViewDefinition};
 use auger_common::json::JsonReadOptions;
 use datafusion::catalog::SchemaProvider;
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::object_store::ObjectStoreUrl;
-use object_store::ObjectStore;
 use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
 use std::os::unix::fs::MetadataExt;
 
 use crate::config::WorkspaceConfig;
@@ -198,7 +198,155 @@ impl WorkspaceSchema {
     }
 }
 
+/// Views are files named `<view>.view.drill` in their workspace, as in Drill.
+pub const VIEW_SUFFIX: &str = ".view.drill";
+
 impl WorkspaceSchema {
+    fn immutable(&self) -> DataFusionError {
+        DataFusionError::Plan(format!(
+            "Unable to create or drop objects. Schema [{}] is immutable.",
+            self.qualified_name
+        ))
+    }
+
+    async fn exists(&self, path: &str) -> bool {
+        let location = Path::from(path);
+        if self.context.store.head(&location).await.is_ok() {
+            return true;
+        }
+        matches!(list_table(&self.context.store, path).await, Ok(l) if !l.files.is_empty())
+            || self.is_local_dir(path)
+    }
+
+    pub async fn view(&self, name: &str) -> Result<Option<ViewDefinition>> {
+        let path = self.resolve(&format!("{name}{VIEW_SUFFIX}"))?;
+        let bytes = match self.context.store.get(&Path::from(path.clone())).await {
+            Ok(r) => r.bytes().await.map_err(|e| {
+                DataFusionError::Plan(format!("Cannot read view {}: {e}", self.display(&path)))
+            })?,
+            Err(_) => return Ok(None),
+        };
+        serde_json::from_slice::<ViewDefinition>(&bytes)
+            .map(Some)
+            .map_err(|e| {
+                DataFusionError::Plan(format!(
+                    "View file {} is not a valid view definition: {e}",
+                    self.display(&path)
+                ))
+            })
+    }
+
+    pub async fn create_view(&self, view: &ViewDefinition, replace: bool) -> Result<()> {
+        if !self.config.writable {
+            return Err(self.immutable());
+        }
+        let name = &view.name;
+        let path = self.resolve(&format!("{name}{VIEW_SUFFIX}"))?;
+        if self.view(name).await?.is_some() {
+            if !replace {
+                return Err(DataFusionError::Plan(format!(
+                    "A view with given name [{name}] already exists in schema [{}]",
+                    self.qualified_name
+                )));
+            }
+        } else if self.exists(&self.resolve(name)?).await {
+            return Err(DataFusionError::Plan(format!(
+                "A non-view table with given name [{name}] already exists in schema [{}]",
+                self.qualified_name
+            )));
+        }
+        let body = serde_json::to_vec_pretty(view)
+            .map_err(|e| DataFusionError::Internal(format!("view to JSON: {e}")))?;
+        // Local puts are written to a temporary file and renamed: never half a view.
+        self.context
+            .store
+            .put(&Path::from(path.clone()), body.into())
+            .await
+            .map_err(|e| {
+                DataFusionError::Plan(format!("Cannot write view {}: {e}", self.display(&path)))
+            })?;
+        Ok(())
+    }
+
+    pub async fn drop_view(&self, name: &str) -> Result<bool> {
+        if !self.config.writable {
+            return Err(self.immutable());
+        }
+        if self.view(name).await?.is_none() {
+            return Ok(false);
+        }
+        let path = self.resolve(&format!("{name}{VIEW_SUFFIX}"))?;
+        self.context
+            .store
+            .delete(&Path::from(path.clone()))
+            .await
+            .map_err(|e| {
+                DataFusionError::Plan(format!("Cannot remove view {}: {e}", self.display(&path)))
+            })?;
+        Ok(true)
+    }
+
+    pub async fn drop_table(&self, name: &str) -> Result<bool> {
+        if !self.config.writable {
+            return Err(self.immutable());
+        }
+        if self.view(name).await?.is_some() {
+            return Err(DataFusionError::Plan(format!(
+                "[{name}] is a view in schema [{}]: use DROP VIEW",
+                self.qualified_name
+            )));
+        }
+        let path = self.resolve(name)?;
+        if path.trim_matches('/') == self.location.trim_matches('/') {
+            return Err(DataFusionError::Plan(
+                "DROP TABLE needs a table inside the workspace, not the workspace itself".into(),
+            ));
+        }
+        let listing = match list_table(&self.context.store, &path).await {
+            Ok(l) => l,
+            Err(ListingError::NotFound) => return Ok(false),
+            Err(_) => return Ok(false),
+        };
+        for meta in &listing.files {
+            self.context
+                .store
+                .delete(&meta.location)
+                .await
+                .map_err(|e| {
+                    DataFusionError::Plan(format!(
+                        "Cannot remove {}: {e}",
+                        self.display(meta.location.as_ref())
+                    ))
+                })?;
+        }
+        if listing.is_directory && self.context.display_prefix == "/" {
+            // Hidden files and the empty directories the object store leaves behind.
+            let _ = std::fs::remove_dir_all(format!("/{path}"));
+        }
+        Ok(true)
+    }
+
+    /// The views in the workspace's top directory (local file systems only).
+    fn view_names(&self) -> Vec<String> {
+        if self.context.display_prefix != "/" {
+            return vec![];
+        }
+        let Ok(entries) = std::fs::read_dir(format!("/{}", self.location)) else {
+            return vec![];
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_suffix(VIEW_SUFFIX))
+                    .map(str::to_string)
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
     /// The entries of one directory of the workspace (not recursive), hidden ones included
     /// as Drill shows them. Only local file systems know owners and permissions.
     pub async fn list_files(&self, path: &str) -> Result<Vec<FileEntry>> {
@@ -359,8 +507,8 @@ pub fn resolve_path(location: &str, name: &str, allow_outside: bool) -> Option<S
 #[async_trait]
 impl SchemaProvider for WorkspaceSchema {
     fn table_names(&self) -> Vec<String> {
-        // Files are listed by SHOW FILES; tables are named by path when queried.
-        vec![]
+        // Views are listed; files are listed by SHOW FILES and named by path when queried.
+        self.view_names()
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
