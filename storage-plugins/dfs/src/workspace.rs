@@ -219,7 +219,10 @@ impl WorkspaceSchema {
     }
 
     pub async fn view(&self, name: &str) -> Result<Option<ViewDefinition>> {
-        let path = self.resolve(&format!("{name}{VIEW_SUFFIX}"))?;
+        // A name that cannot be in the workspace is no view; opening it as a table says why.
+        let Ok(path) = self.resolve(&format!("{name}{VIEW_SUFFIX}")) else {
+            return Ok(None);
+        };
         let bytes = match self.context.store.get(&Path::from(path.clone())).await {
             Ok(r) => r.bytes().await.map_err(|e| {
                 DataFusionError::Plan(format!("Cannot read view {}: {e}", self.display(&path)))
