@@ -71,6 +71,23 @@ pub trait StoragePlugin: Debug + Send + Sync {
         Ok(false)
     }
 
+    /// Writes a new table `name` (CTAS) from `rows`, in `format` (`store.format`), one file
+    /// per combination of the `partition_by` columns' values (rows arrive sorted by them).
+    /// Returns the number of rows written.
+    async fn create_table(
+        &self,
+        schema: &str,
+        _name: &str,
+        _format: &str,
+        _partition_by: &[usize],
+        _rows: datafusion::execution::SendableRecordBatchStream,
+    ) -> datafusion::error::Result<u64> {
+        Err(datafusion::error::DataFusionError::Plan(format!(
+            "Unable to create or drop objects. Schema [{}.{schema}] is immutable.",
+            self.name()
+        )))
+    }
+
     /// Removes a table (its file or directory); `Ok(false)` when there was none.
     async fn drop_table(&self, schema: &str, _name: &str) -> datafusion::error::Result<bool> {
         Err(datafusion::error::DataFusionError::Plan(format!(

@@ -54,6 +54,8 @@ pub struct OptionDef {
     pub kind: OptionKind,
     /// The default, written as a SQL literal would give it (`false`, `1024`, `parquet`).
     pub default: &'static str,
+    /// The values allowed (any case), when the option is one of a few words.
+    pub choices: &'static [&'static str],
     pub description: &'static str,
 }
 
@@ -64,6 +66,7 @@ impl OptionDef {
     }
 }
 
+pub const STORE_FORMAT: &str = "store.format";
 pub const JSON_ALL_TEXT_MODE: &str = "store.json.all_text_mode";
 pub const JSON_READ_NUMBERS_AS_DOUBLE: &str = "store.json.read_numbers_as_double";
 pub const JSON_SKIP_INVALID_RECORDS: &str = "store.json.reader.skip_invalid_records";
@@ -71,9 +74,17 @@ pub const JSON_SKIP_INVALID_RECORDS: &str = "store.json.reader.skip_invalid_reco
 /// Every option Auger has.
 pub static OPTIONS: &[OptionDef] = &[
     OptionDef {
+        name: STORE_FORMAT,
+        kind: OptionKind::String,
+        default: "parquet",
+        choices: &["parquet", "json", "csv", "tsv", "psv"],
+        description: "The format CREATE TABLE AS writes: parquet, json, csv, tsv or psv.",
+    },
+    OptionDef {
         name: JSON_ALL_TEXT_MODE,
         kind: OptionKind::Boolean,
         default: "false",
+        choices: &[],
         description: "Read every JSON scalar (numbers, booleans, strings) as VARCHAR, keeping the \
                       text as it is in the file; nested objects and arrays keep their shape.",
     },
@@ -81,12 +92,14 @@ pub static OPTIONS: &[OptionDef] = &[
         name: JSON_READ_NUMBERS_AS_DOUBLE,
         kind: OptionKind::Boolean,
         default: "false",
+        choices: &[],
         description: "Read every JSON number as DOUBLE, integers included.",
     },
     OptionDef {
         name: JSON_SKIP_INVALID_RECORDS,
         kind: OptionKind::Boolean,
         default: "false",
+        choices: &[],
         description: "Skip JSON records that are not valid JSON objects instead of failing the \
                       query; the number skipped is reported after the result.",
     },
@@ -162,6 +175,19 @@ impl SessionOptions {
         let def = find_option(name).ok_or_else(|| unknown_option(name))?;
         let value =
             parse_value(def.kind, text).map_err(|e| format!("option '{}': {e}", def.name))?;
+        if !def.choices.is_empty()
+            && !def
+                .choices
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(text.trim()))
+        {
+            return Err(format!(
+                "option '{}': '{}' is not one of {}",
+                def.name,
+                text.trim(),
+                def.choices.join(", ")
+            ));
+        }
         self.values.insert(def.name, value);
         Ok(def)
     }
@@ -182,6 +208,13 @@ impl SessionOptions {
         match self.values.get(def.name) {
             Some(v) => (v.clone(), true),
             None => (def.default_value(), false),
+        }
+    }
+
+    pub fn string(&self, name: &str) -> String {
+        match find_option(name).map(|d| self.get(d).0) {
+            Some(v) => v.to_string(),
+            None => String::new(),
         }
     }
 

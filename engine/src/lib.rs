@@ -6,6 +6,7 @@
 //! knows nothing of the shell or the network.
 
 mod builtin;
+mod ctas;
 mod dialect;
 mod explain;
 mod metadata;

@@ -8,9 +8,11 @@ use arrow::array::{
     ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use auger_catalog::find_case_insensitive;
 use auger_catalog::{FileEntry, PluginRegistry, TableRequest, ViewDefinition, ViewField};
 use auger_common::json::SKIPPED_RECORDS;
-use auger_common::options::SessionOptions;
+use auger_common::options::{STORE_FORMAT, SessionOptions};
+use datafusion::common::Column;
 use datafusion::datasource::ViewTable;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SendableRecordBatchStream;
@@ -18,7 +20,7 @@ use datafusion::execution::SessionStateDefaults;
 use datafusion::execution::context::SessionContext;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::planner::ExprPlanner;
-use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr};
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::prelude::SessionConfig;
@@ -27,6 +29,7 @@ use sqlparser::ast::{CreateView, ObjectName, ObjectNamePart, ObjectType, Stateme
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::ctas::Ctas;
 use crate::dialect::DrillDialect;
 use crate::functions::types::sql_type_name;
 use crate::identifiers::{KnownNames, respell_identifiers};
@@ -202,6 +205,9 @@ impl Session {
                 .logical_plan(statement, self.default_schema(), vec![])
                 .await?;
             return crate::explain::explain(&self.ctx, plan, level).await;
+        }
+        if let Some(ctas) = crate::ctas::parse(&dialect, sql).map_err(DataFusionError::Plan)? {
+            return self.create_table_as(ctas).await;
         }
         if let Some(statement) =
             crate::metadata::parse(&dialect, sql).map_err(DataFusionError::Plan)?
@@ -526,10 +532,10 @@ impl Session {
                     fields.len()
                 )));
             }
-            let exprs: Vec<datafusion::logical_expr::Expr> = fields
+            let exprs: Vec<Expr> = fields
                 .into_iter()
                 .zip(&view.columns)
-                .map(|(c, def)| datafusion::logical_expr::Expr::Column(c).alias(&def.name.value))
+                .map(|(c, def)| Expr::Column(c).alias(&def.name.value))
                 .collect();
             plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
         }
@@ -577,6 +583,92 @@ impl Session {
             "View '{}' {verb} successfully in '{}.{}' schema",
             name.table, name.plugin, name.schema
         ))
+    }
+
+    /// CREATE TABLE ... AS: plans the query, sorts it by the partition columns, and has the
+    /// workspace write it in `store.format`.
+    async fn create_table_as(&self, ctas: Ctas) -> Result<QueryOutput> {
+        let default = self.default_schema();
+        let resolver = NameResolver {
+            registry: &self.registry,
+            default_schema: default.as_ref(),
+        };
+        let name = resolver.resolve_table(&ctas.name)?;
+        let plugin = self
+            .registry
+            .plugin(&name.plugin)
+            .ok_or_else(|| DataFusionError::Internal(format!("plugin {} vanished", name.plugin)))?;
+        if !plugin.is_writable(&name.schema) {
+            return Err(DataFusionError::Plan(format!(
+                "Unable to create or drop objects. Schema [{}.{}] is immutable.",
+                name.plugin, name.schema
+            )));
+        }
+        let statement = self.parse_one(&ctas.query)?;
+        let mut plan = self.logical_plan(statement, default, vec![]).await?;
+        if !ctas.columns.is_empty() {
+            let fields = plan.schema().columns();
+            if fields.len() != ctas.columns.len() {
+                return Err(DataFusionError::Plan(format!(
+                    "Table {name} names {} columns but its query has {}",
+                    ctas.columns.len(),
+                    fields.len()
+                )));
+            }
+            let exprs: Vec<Expr> = fields
+                .into_iter()
+                .zip(&ctas.columns)
+                .map(|(c, n)| Expr::Column(c).alias(n))
+                .collect();
+            plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+        }
+        let mut partition_by = vec![];
+        for column in &ctas.partition_by {
+            let names: Vec<&str> = plan
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
+            let found = find_case_insensitive(names.iter().copied(), column).ok_or_else(|| {
+                DataFusionError::Plan(format!(
+                    "PARTITION BY column '{column}' is not a column of the query ({})",
+                    names.join(", ")
+                ))
+            })?;
+            let index = names.iter().position(|n| *n == found).unwrap_or_default();
+            partition_by.push(index);
+        }
+        if !partition_by.is_empty() {
+            let sort: Vec<SortExpr> = partition_by
+                .iter()
+                .map(|i| {
+                    let (qualifier, field) = plan.schema().qualified_field(*i);
+                    Expr::Column(Column::from((qualifier, field))).sort(true, true)
+                })
+                .collect();
+            plan = LogicalPlanBuilder::from(plan).sort(sort)?.build()?;
+        }
+        let frame = self.ctx.execute_logical_plan(plan).await?;
+        let stream = frame.execute_stream().await?;
+        let format = self.options().string(STORE_FORMAT);
+        let rows = plugin
+            .create_table(&name.schema, &name.table, &format, &partition_by, stream)
+            .await?;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("Fragment", DataType::Utf8, false),
+            Field::new("Number of records written", DataType::Int64, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(StringArray::from(vec!["0_0"])),
+                Arc::new(Int64Array::from(vec![
+                    i64::try_from(rows).unwrap_or(i64::MAX),
+                ])),
+            ],
+        )?;
+        single_batch(schema, batch)
     }
 
     /// DROP VIEW / DROP TABLE [IF EXISTS].

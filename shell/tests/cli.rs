@@ -413,3 +413,53 @@ fn a_view_made_by_one_process_is_read_by_the_next() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "n\n8\n");
 }
+
+#[test]
+fn a_table_made_by_one_process_is_read_by_the_next() {
+    let home = tempfile::tempdir().unwrap();
+    let lake = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("storage")).unwrap();
+    std::fs::write(
+        home.path().join("storage").join("lake.json"),
+        format!(
+            r#"{{"type": "file", "workspaces": {{"ws": {{"location": "{}", "writable": true}}}}}}"#,
+            lake.path().display()
+        ),
+    )
+    .unwrap();
+    let out = auger(
+        &[
+            "-e",
+            "CREATE TABLE lake.ws.trips PARTITION BY (base) AS SELECT base, cluster, lat FROM dfs.samples.`uber`",
+            "--format",
+            "csv",
+            "-q",
+        ],
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "Fragment,Number of records written\n0_0,200\n"
+    );
+    // One Parquet file per base, and no temporary directory left.
+    let files: Vec<String> = std::fs::read_dir(lake.path().join("trips"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 5, "{files:?}");
+    assert_eq!(std::fs::read_dir(lake.path()).unwrap().count(), 1);
+
+    let out = auger(
+        &[
+            "-e",
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT base) AS b FROM lake.ws.trips",
+            "--format",
+            "csv",
+            "-q",
+        ],
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "n,b\n200,5\n");
+}

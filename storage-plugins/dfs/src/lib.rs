@@ -10,6 +10,7 @@ pub mod listing;
 pub mod plugin;
 pub mod table;
 pub mod workspace;
+pub mod writer;
 
 pub use config::{FileSystemConfig, FormatConfig, WorkspaceConfig};
 pub use plugin::{DfsPlugin, DfsPluginFactory};

@@ -187,6 +187,23 @@ impl StoragePlugin for DfsPlugin {
         }
     }
 
+    async fn create_table(
+        &self,
+        schema: &str,
+        name: &str,
+        format: &str,
+        partition_by: &[usize],
+        rows: datafusion::execution::SendableRecordBatchStream,
+    ) -> datafusion::error::Result<u64> {
+        match self.workspace(schema) {
+            Some(ws) => ws.create_table(name, format, partition_by, rows).await,
+            None => Err(datafusion::error::DataFusionError::Plan(format!(
+                "Schema '{}.{schema}' not found",
+                self.name
+            ))),
+        }
+    }
+
     async fn drop_table(&self, schema: &str, name: &str) -> datafusion::error::Result<bool> {
         match self.workspace(schema) {
             Some(ws) => ws.drop_table(name).await,

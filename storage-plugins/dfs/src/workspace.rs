@@ -20,6 +20,7 @@ use crate::format::parquet::parquet_schema;
 use crate::format::{TableFormat, WorkspaceFormats};
 use crate::listing::{ListingError, list_table};
 use crate::table::{DfsTable, implicit_columns};
+use crate::writer::{WriteFormat, write_table};
 
 /// What a workspace shares with its plugin.
 #[derive(Debug, Clone)]
@@ -269,6 +270,40 @@ impl WorkspaceSchema {
                 DataFusionError::Plan(format!("Cannot write view {}: {e}", self.display(&path)))
             })?;
         Ok(())
+    }
+
+    /// CTAS: writes `rows` as the new table `name` (a directory of files).
+    pub async fn create_table(
+        &self,
+        name: &str,
+        format: &str,
+        partition_by: &[usize],
+        rows: datafusion::execution::SendableRecordBatchStream,
+    ) -> Result<u64> {
+        if !self.config.writable {
+            return Err(self.immutable());
+        }
+        let format = WriteFormat::parse(format)?;
+        let path = self.resolve(name)?;
+        if self.view(name).await?.is_some() || self.exists(&path).await {
+            return Err(DataFusionError::Plan(format!(
+                "A table or view with given name [{name}] already exists in schema [{}]",
+                self.qualified_name
+            )));
+        }
+        if self.context.display_prefix != "/" {
+            return Err(DataFusionError::NotImplemented(format!(
+                "CREATE TABLE into {}: writing to object stores is not supported yet",
+                self.qualified_name
+            )));
+        }
+        write_table(
+            std::path::PathBuf::from(format!("/{path}")),
+            format,
+            partition_by,
+            rows,
+        )
+        .await
     }
 
     pub async fn drop_view(&self, name: &str) -> Result<bool> {

@@ -1,0 +1,239 @@
+//! Writing a table (CTAS): Parquet, JSON lines, or delimited text with a header, into a
+//! directory named after the table. Files are written into a hidden temporary directory of
+//! the workspace and renamed into place at the end, so a failed CTAS leaves nothing behind
+//! and readers never see half a table. With PARTITION BY the rows arrive sorted by the
+//! partition columns and every file holds one combination of their values, as in Drill.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch};
+use arrow::compute::partition;
+use arrow::datatypes::SchemaRef;
+use auger_common::display::{json_value, value_text};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::SendableRecordBatchStream;
+use futures::StreamExt;
+use parquet::arrow::ArrowWriter;
+
+/// How a CTAS writes its files (`store.format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteFormat {
+    Parquet,
+    Json,
+    Csv,
+    Tsv,
+    Psv,
+}
+
+impl WriteFormat {
+    pub fn parse(name: &str) -> Result<Self> {
+        Ok(match name.to_ascii_lowercase().as_str() {
+            "parquet" => Self::Parquet,
+            "json" => Self::Json,
+            "csv" => Self::Csv,
+            "tsv" => Self::Tsv,
+            "psv" => Self::Psv,
+            other => {
+                return Err(DataFusionError::Plan(format!(
+                    "store.format '{other}' cannot be written; use parquet, json, csv, tsv or psv"
+                )));
+            }
+        })
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Self::Parquet => "parquet",
+            Self::Json => "json",
+            Self::Csv => "csv",
+            Self::Tsv => "tsv",
+            Self::Psv => "psv",
+        }
+    }
+}
+
+enum FileWriter {
+    Parquet(ArrowWriter<File>),
+    Json(BufWriter<File>),
+    Text(csv::Writer<BufWriter<File>>),
+}
+
+impl FileWriter {
+    fn create(path: &Path, format: WriteFormat, schema: &SchemaRef) -> Result<Self> {
+        let file = File::create(path).map_err(|e| io(path, e))?;
+        Ok(match format {
+            WriteFormat::Parquet => FileWriter::Parquet(
+                ArrowWriter::try_new(file, Arc::clone(schema), None)
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?,
+            ),
+            WriteFormat::Json => FileWriter::Json(BufWriter::new(file)),
+            WriteFormat::Csv | WriteFormat::Tsv | WriteFormat::Psv => {
+                let delimiter = match format {
+                    WriteFormat::Tsv => b'\t',
+                    WriteFormat::Psv => b'|',
+                    _ => b',',
+                };
+                let mut w = csv::WriterBuilder::new()
+                    .delimiter(delimiter)
+                    .from_writer(BufWriter::new(file));
+                w.write_record(schema.fields().iter().map(|f| f.name().as_str()))
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                FileWriter::Text(w)
+            }
+        })
+    }
+
+    fn write(&mut self, batch: &RecordBatch, path: &Path) -> Result<()> {
+        match self {
+            FileWriter::Parquet(w) => w
+                .write(batch)
+                .map_err(|e| DataFusionError::External(Box::new(e))),
+            FileWriter::Json(w) => {
+                let schema = batch.schema();
+                for row in 0..batch.num_rows() {
+                    let mut object = serde_json::Map::new();
+                    for (i, f) in schema.fields().iter().enumerate() {
+                        let v = json_value(batch.column(i).as_ref(), row)?;
+                        if !v.is_null() {
+                            object.insert(f.name().clone(), v);
+                        }
+                    }
+                    serde_json::to_writer(&mut *w, &object)
+                        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                    w.write_all(b"\n").map_err(|e| io(path, e))?;
+                }
+                Ok(())
+            }
+            FileWriter::Text(w) => {
+                for row in 0..batch.num_rows() {
+                    let fields: Vec<String> = batch
+                        .columns()
+                        .iter()
+                        .map(|c| value_text(c, row).map(|v| v.unwrap_or_default()))
+                        .collect::<Result<_, _>>()?;
+                    w.write_record(&fields)
+                        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self, path: &Path) -> Result<()> {
+        match self {
+            FileWriter::Parquet(w) => w
+                .close()
+                .map(|_| ())
+                .map_err(|e| DataFusionError::External(Box::new(e))),
+            FileWriter::Json(mut w) => w.flush().map_err(|e| io(path, e)),
+            FileWriter::Text(w) => w
+                .into_inner()
+                .map_err(|e| DataFusionError::Plan(format!("{}: {e}", path.display())))?
+                .flush()
+                .map_err(|e| io(path, e)),
+        }
+    }
+}
+
+fn io(path: &Path, e: std::io::Error) -> DataFusionError {
+    DataFusionError::Plan(format!("Cannot write {}: {e}", path.display()))
+}
+
+/// Writes `stream` as the table directory `target` (which must not exist). Returns the
+/// number of rows written.
+pub async fn write_table(
+    target: PathBuf,
+    format: WriteFormat,
+    partition_by: &[usize],
+    mut stream: SendableRecordBatchStream,
+) -> Result<u64> {
+    let parent = target
+        .parent()
+        .ok_or_else(|| DataFusionError::Plan("a table needs a parent directory".into()))?
+        .to_path_buf();
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("table")
+        .to_string();
+    std::fs::create_dir_all(&parent).map_err(|e| io(&parent, e))?;
+    let staging = parent.join(format!(
+        ".{name}.ctas-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::create_dir(&staging).map_err(|e| io(&staging, e))?;
+    let result = write_files(&staging, format, partition_by, &mut stream).await;
+    let outcome = result.and_then(|rows| {
+        std::fs::rename(&staging, &target)
+            .map(|_| rows)
+            .map_err(|e| io(&target, e))
+    });
+    if outcome.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    outcome
+}
+
+async fn write_files(
+    dir: &Path,
+    format: WriteFormat,
+    partition_by: &[usize],
+    stream: &mut SendableRecordBatchStream,
+) -> Result<u64> {
+    let schema = stream.schema();
+    let mut rows = 0u64;
+    let mut file_no = 0usize;
+    let mut current: Option<(FileWriter, PathBuf, Vec<String>)> = None;
+    let open = |n: usize| dir.join(format!("0_0_{n}.{}", format.extension()));
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        if batch.num_rows() == 0 {
+            continue;
+        }
+        rows += batch.num_rows() as u64;
+        // Runs of equal partition values (the input is sorted by them).
+        let ranges: Vec<std::ops::Range<usize>> = if partition_by.is_empty() {
+            std::iter::once(0..batch.num_rows()).collect()
+        } else {
+            let columns: Vec<ArrayRef> = partition_by
+                .iter()
+                .map(|i| Arc::clone(batch.column(*i)))
+                .collect();
+            partition(&columns)?.ranges()
+        };
+        for range in ranges {
+            let key: Vec<String> = partition_by
+                .iter()
+                .map(|i| {
+                    value_text(batch.column(*i), range.start)
+                        .map(|v| v.unwrap_or_else(|| "\u{0}null".into()))
+                })
+                .collect::<Result<_, _>>()?;
+            let same = current.as_ref().is_some_and(|(_, _, k)| *k == key);
+            if !same {
+                if let Some((w, p, _)) = current.take() {
+                    w.finish(&p)?;
+                }
+                let path = open(file_no);
+                file_no += 1;
+                current = Some((FileWriter::create(&path, format, &schema)?, path, key));
+            }
+            if let Some((w, p, _)) = current.as_mut() {
+                w.write(&batch.slice(range.start, range.len()), p)?;
+            }
+        }
+    }
+    match current.take() {
+        Some((w, p, _)) => w.finish(&p)?,
+        // An empty result is still a table: one file with the columns.
+        None => FileWriter::create(&open(0), format, &schema)?.finish(&open(0))?,
+    }
+    Ok(rows)
+}
