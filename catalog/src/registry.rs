@@ -162,6 +162,9 @@ pub struct TableRequest {
     /// Names the statement uses that may be implicit columns (`filename`, `dir0`, ...):
     /// a file table adds those it has to its columns. Lower case.
     pub implicit_columns: Vec<String>,
+    /// A table function's format config (Drill's shape: `{"type": "text", "fieldDelimiter":
+    /// "|"}`), used for every file of the table instead of the workspace's formats.
+    pub format: Option<serde_json::Value>,
 }
 
 /// Makes plugins of one config `type` from their JSON config.

@@ -211,6 +211,105 @@ fn cte_names(statement: &Statement) -> BTreeSet<String> {
     v.0
 }
 
+/// A Drill table function found in a statement: `table(dfs.`f.psv`(type => 'text', ...))`.
+pub struct TableFunctionUse {
+    /// The table's name as written.
+    pub parts: Vec<String>,
+    /// The name the relation now has in the statement (the last part, made unique).
+    pub placeholder: String,
+    /// The named arguments, as a format config (`{"type": "text", "fieldDelimiter": "|"}`).
+    pub format: serde_json::Value,
+}
+
+/// Replaces each Drill table function with a plain relation named by a placeholder, and
+/// returns what was replaced, for the caller to open with those format options.
+pub fn take_table_functions(statement: &mut Statement) -> Result<Vec<TableFunctionUse>> {
+    struct Take {
+        found: Vec<TableFunctionUse>,
+        error: Option<DataFusionError>,
+    }
+    impl VisitorMut for Take {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+            let TableFactor::TableFunction {
+                expr: sqlparser::ast::Expr::Function(f),
+                alias,
+            } = factor
+            else {
+                return ControlFlow::Continue(());
+            };
+            let mut format = serde_json::Map::new();
+            if let sqlparser::ast::FunctionArguments::List(list) = &f.args {
+                for arg in &list.args {
+                    let sqlparser::ast::FunctionArg::Named {
+                        name,
+                        arg: sqlparser::ast::FunctionArgExpr::Expr(value),
+                        ..
+                    } = arg
+                    else {
+                        self.error = Some(DataFusionError::Plan(format!(
+                            "Table function {}: write its options as name => value",
+                            f.name
+                        )));
+                        return ControlFlow::Break(());
+                    };
+                    let json = match value {
+                        sqlparser::ast::Expr::Value(v) => match &v.value {
+                            sqlparser::ast::Value::SingleQuotedString(s)
+                            | sqlparser::ast::Value::DoubleQuotedString(s) => {
+                                serde_json::Value::String(s.clone())
+                            }
+                            sqlparser::ast::Value::Boolean(b) => serde_json::Value::Bool(*b),
+                            sqlparser::ast::Value::Number(n, _) => serde_json::from_str(n)
+                                .unwrap_or(serde_json::Value::String(n.clone())),
+                            other => serde_json::Value::String(other.to_string()),
+                        },
+                        other => serde_json::Value::String(other.to_string()),
+                    };
+                    format.insert(name.value.clone(), json);
+                }
+            }
+            let parts = ident_values(&f.name);
+            let Some(last) = parts.last() else {
+                return ControlFlow::Continue(());
+            };
+            let placeholder = format!("{last}#table{}", self.found.len());
+            let mut name_parts: Vec<Ident> = parts[..parts.len() - 1]
+                .iter()
+                .map(|p| Ident::with_quote('`', p))
+                .collect();
+            name_parts.push(Ident::with_quote('`', &placeholder));
+            *factor = TableFactor::Table {
+                name: ObjectName::from(name_parts),
+                alias: alias.take(),
+                args: None,
+                with_hints: vec![],
+                version: None,
+                with_ordinality: false,
+                partitions: vec![],
+                json_path: None,
+                sample: None,
+                index_hints: vec![],
+            };
+            self.found.push(TableFunctionUse {
+                parts,
+                placeholder,
+                format: serde_json::Value::Object(format),
+            });
+            ControlFlow::Continue(())
+        }
+    }
+    let mut take = Take {
+        found: vec![],
+        error: None,
+    };
+    let _ = VisitMut::visit(statement, &mut take);
+    match take.error {
+        Some(e) => Err(e),
+        None => Ok(take.found),
+    }
+}
+
 /// Every identifier of the statement's expressions that could name an implicit column of a
 /// file table (`filename`, `dir0`, ...), in lower case: the tables add those they have.
 pub fn implicit_column_candidates(statement: &Statement) -> Vec<String> {

@@ -36,7 +36,7 @@ use crate::identifiers::{KnownNames, respell_identifiers};
 use crate::metadata::MetaStatement;
 use crate::names::{
     NameResolver, SchemaPath, SessionCatalogs, TableName, implicit_column_candidates,
-    qualify_references, table_references,
+    qualify_references, table_references, take_table_functions,
 };
 use crate::set_option::{OptionStatement, Scope};
 use crate::subscript::ZeroBasedSubscripts;
@@ -316,6 +316,7 @@ impl Session {
                 let request = TableRequest {
                     options: self.options(),
                     implicit_columns: vec![],
+                    format: None,
                 };
                 let table = resolver.open(&name, &request).await?;
                 let schema = table.schema();
@@ -444,7 +445,22 @@ impl Session {
             let request = TableRequest {
                 options: self.options(),
                 implicit_columns: implicit_column_candidates(inner),
+                format: None,
             };
+            for function in take_table_functions(inner)? {
+                let real = resolver.resolve_table(&function.parts)?;
+                let placeholder = TableName {
+                    table: function.placeholder.clone(),
+                    ..real.clone()
+                };
+                let with_format = TableRequest {
+                    format: Some(function.format),
+                    ..request.clone()
+                };
+                let table = resolver.open(&real, &with_format).await?;
+                known.add_schema(&table.schema());
+                opened.insert(placeholder, table);
+            }
             for parts in table_references(inner) {
                 let name = resolver.resolve_table(&parts)?;
                 if !opened.contains_key(&name) {

@@ -90,6 +90,21 @@ pub struct TextFormatConfig {
     pub other: BTreeMap<String, Value>,
 }
 
+impl JsonFormatConfig {
+    /// Overrides the session's JSON options with those this config sets.
+    pub fn apply(&self, options: &mut auger_common::json::JsonReadOptions) {
+        if let Some(v) = self.all_text_mode {
+            options.all_text_mode = v;
+        }
+        if let Some(v) = self.read_numbers_as_double {
+            options.read_numbers_as_double = v;
+        }
+        if let Some(v) = self.skip_invalid_records {
+            options.skip_invalid_records = v;
+        }
+    }
+}
+
 impl TextFormatConfig {
     pub fn with_delimiter(extensions: &[&str], delimiter: &str) -> Self {
         Self {
@@ -111,6 +126,15 @@ impl TextFormatConfig {
 pub struct JsonFormatConfig {
     #[serde(default = "json_ext")]
     pub extensions: Vec<String>,
+    /// Per-table `store.json.all_text_mode` (table functions: `allTextMode => true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_text_mode: Option<bool>,
+    /// Per-table `store.json.read_numbers_as_double`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_numbers_as_double: Option<bool>,
+    /// Per-table `store.json.reader.skip_invalid_records`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_invalid_records: Option<bool>,
     #[serde(flatten)]
     pub other: BTreeMap<String, Value>,
 }
@@ -171,6 +195,9 @@ pub fn default_formats() -> BTreeMap<String, FormatConfig> {
             "json".to_string(),
             FormatConfig::Json(JsonFormatConfig {
                 extensions: json_ext(),
+                all_text_mode: None,
+                read_numbers_as_double: None,
+                skip_invalid_records: None,
                 other: BTreeMap::new(),
             }),
         ),

@@ -14,7 +14,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use std::os::unix::fs::MetadataExt;
 
-use crate::config::WorkspaceConfig;
+use crate::config::{FormatConfig, WorkspaceConfig};
 use crate::format::inference::{InferenceCache, json_schema, text_schema};
 use crate::format::parquet::parquet_schema;
 use crate::format::{TableFormat, WorkspaceFormats};
@@ -119,9 +119,26 @@ impl WorkspaceSchema {
             )));
         }
 
+        // A table function's format applies to every file, whatever its extension.
+        let overridden: Option<(FormatConfig, TableFormat)> = match &request.format {
+            Some(v) => {
+                let config: FormatConfig = serde_json::from_value(v.clone()).map_err(|e| {
+                    DataFusionError::Plan(format!(
+                        "Table '{}.`{name}`': invalid format options {v}: {e}",
+                        self.qualified_name
+                    ))
+                })?;
+                let format = TableFormat::from_config("table function", &config)
+                    .map_err(DataFusionError::Plan)?;
+                Some((config, format))
+            }
+            None => None,
+        };
         // Every file of a table must have one format.
-        let mut chosen: Option<(String, TableFormat, String)> = None;
-        for meta in &listing.files {
+        let mut chosen: Option<(String, TableFormat, String)> = overridden
+            .as_ref()
+            .map(|(_, f)| ("table function".to_string(), f.clone(), String::new()));
+        for meta in listing.files.iter().filter(|_| overridden.is_none()) {
             let file_name = meta.location.filename().unwrap_or_default();
             let Some((format_name, config)) = self.formats.for_file(file_name) else {
                 return Err(DataFusionError::Plan(format!(
@@ -153,6 +170,9 @@ impl WorkspaceSchema {
         };
         if let TableFormat::Json(options) = &mut format {
             *options = JsonReadOptions::from_session(&request.options);
+            if let Some((FormatConfig::Json(json), _)) = &overridden {
+                json.apply(options);
+            }
         }
 
         let ctx = &self.context;
