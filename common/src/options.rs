@@ -113,8 +113,10 @@ pub fn options_markdown() -> String {
         "# Options\n\n\
          Generated from `common/src/options.rs`; do not edit by hand. Set an option for the \
          session with ``ALTER SESSION SET `name` = value`` (or ``SET``), return it to its \
-         default with ``RESET `name` `` or ``RESET ALL``; `SELECT * FROM sys.options` shows the values in \
-         effect.\n\n\
+         default with ``RESET `name` `` or ``RESET ALL``. ``ALTER SYSTEM SET`` and ``ALTER SYSTEM RESET`` \
+         do the same for every session, kept in `$AUGER_HOME/options.json` for later \
+         processes; a session's own value wins. `SELECT * FROM sys.options` shows the values \
+         in effect and where they come from.\n\n\
          | Name | Kind | Default | Description |\n\
          |---|---|---|---|\n",
     );
@@ -163,6 +165,115 @@ pub fn parse_value(kind: OptionKind, text: &str) -> Result<OptionValue, String> 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SessionOptions {
     values: BTreeMap<&'static str, OptionValue>,
+    /// The system values (`ALTER SYSTEM SET`) in effect when this copy was taken.
+    system: BTreeMap<&'static str, OptionValue>,
+}
+
+/// Where the value of an option in effect comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionScope {
+    /// The default.
+    Boot,
+    /// `ALTER SYSTEM SET`, for every session, kept across restarts.
+    System,
+    /// `ALTER SESSION SET`, this session only.
+    Session,
+}
+
+impl fmt::Display for OptionScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OptionScope::Boot => "BOOT",
+            OptionScope::System => "SYSTEM",
+            OptionScope::Session => "SESSION",
+        })
+    }
+}
+
+/// The options set for the whole system (`ALTER SYSTEM SET`), kept in a JSON file of the
+/// home directory so the next process starts with them.
+#[derive(Debug)]
+pub struct SystemOptions {
+    path: Option<std::path::PathBuf>,
+    values: std::sync::Mutex<SessionOptions>,
+}
+
+impl SystemOptions {
+    /// System options kept at `path` (read now; an unreadable file is reported and ignored).
+    pub fn load(path: std::path::PathBuf) -> (Self, Option<String>) {
+        let mut values = SessionOptions::new();
+        let mut problem = None;
+        match std::fs::read_to_string(&path) {
+            Ok(text) => match serde_json::from_str::<BTreeMap<String, String>>(&text) {
+                Ok(map) => {
+                    for (name, value) in map {
+                        if let Err(e) = values.set(&name, &value) {
+                            problem = Some(format!("{}: {e}", path.display()));
+                        }
+                    }
+                }
+                Err(e) => problem = Some(format!("{} is not valid: {e}", path.display())),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => problem = Some(format!("cannot read {}: {e}", path.display())),
+        }
+        (
+            Self {
+                path: Some(path),
+                values: std::sync::Mutex::new(values),
+            },
+            problem,
+        )
+    }
+
+    /// System options that are not kept anywhere.
+    pub fn in_memory() -> Self {
+        Self {
+            path: None,
+            values: std::sync::Mutex::new(SessionOptions::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SessionOptions> {
+        match self.values.lock() {
+            Ok(v) => v,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// The values set, by name.
+    pub fn values(&self) -> BTreeMap<&'static str, OptionValue> {
+        self.lock().values.clone()
+    }
+
+    /// Changes the system values with `f` and saves them (written to a temporary file and
+    /// renamed, so a concurrent reader sees the old or the new file, never half of one).
+    pub fn update<T>(
+        &self,
+        f: impl FnOnce(&mut SessionOptions) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let mut values = self.lock();
+        let mut changed = values.clone();
+        let out = f(&mut changed)?;
+        if let Some(path) = &self.path {
+            let map: BTreeMap<&str, String> = changed
+                .values
+                .iter()
+                .map(|(k, v)| (*k, v.to_string()))
+                .collect();
+            let text = serde_json::to_string_pretty(&map).map_err(|e| e.to_string())?;
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot save system options in {}: {e}", dir.display()))?;
+            }
+            let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+            std::fs::write(&tmp, text)
+                .and_then(|_| std::fs::rename(&tmp, path))
+                .map_err(|e| format!("cannot save system options to {}: {e}", path.display()))?;
+        }
+        *values = changed;
+        Ok(out)
+    }
 }
 
 impl SessionOptions {
@@ -203,11 +314,20 @@ impl SessionOptions {
         self.values.clear();
     }
 
-    /// The value in effect, and whether this session set it.
-    pub fn get(&self, def: &OptionDef) -> (OptionValue, bool) {
-        match self.values.get(def.name) {
-            Some(v) => (v.clone(), true),
-            None => (def.default_value(), false),
+    /// These session values over the given system values.
+    pub fn with_system(mut self, system: BTreeMap<&'static str, OptionValue>) -> Self {
+        self.system = system;
+        self
+    }
+
+    /// The value in effect, and where it comes from.
+    pub fn get(&self, def: &OptionDef) -> (OptionValue, OptionScope) {
+        if let Some(v) = self.values.get(def.name) {
+            return (v.clone(), OptionScope::Session);
+        }
+        match self.system.get(def.name) {
+            Some(v) => (v.clone(), OptionScope::System),
+            None => (def.default_value(), OptionScope::Boot),
         }
     }
 

@@ -25,6 +25,7 @@ mod system;
 use std::sync::Arc;
 
 use auger_catalog::{AugerHome, PluginRegistry, StoragePluginFactory};
+use auger_common::options::SystemOptions;
 use auger_storage_dfs::DfsPluginFactory;
 
 pub use builtin::samples_dir;
@@ -43,6 +44,7 @@ pub enum Error {
 pub struct Engine {
     home: AugerHome,
     registry: Arc<PluginRegistry>,
+    system_options: Arc<SystemOptions>,
     warnings: Vec<String>,
 }
 
@@ -56,7 +58,9 @@ impl Engine {
             vec![Arc::new(DfsPluginFactory::with_cache_dir(inference_cache))];
         let registry = Arc::new(PluginRegistry::new());
         registry.register_config("dfs", &builtin::dfs_config(), &factories, &home)?;
-        let warnings = registry.load_dir(&home.storage_dir(), &factories, &home);
+        let mut warnings = registry.load_dir(&home.storage_dir(), &factories, &home);
+        let (system_options, problem) = SystemOptions::load(home.root().join("options.json"));
+        warnings.extend(problem);
         // `sys` is Auger's own: registered last, so no config can take its name.
         registry.register(Arc::new(system::SysPlugin::new(Session::function_names())));
         registry.register(Arc::new(information_schema::InformationSchema::new(
@@ -65,6 +69,7 @@ impl Engine {
         Ok(Self {
             home,
             registry,
+            system_options: Arc::new(system_options),
             warnings,
         })
     }
@@ -83,6 +88,6 @@ impl Engine {
     }
 
     pub fn session(&self) -> Session {
-        Session::new(Arc::clone(&self.registry))
+        Session::new(Arc::clone(&self.registry), Arc::clone(&self.system_options))
     }
 }

@@ -11,7 +11,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use auger_catalog::find_case_insensitive;
 use auger_catalog::{FileEntry, PluginRegistry, TableRequest, ViewDefinition, ViewField};
 use auger_common::json::SKIPPED_RECORDS;
-use auger_common::options::{STORE_FORMAT, SessionOptions};
+use auger_common::options::{STORE_FORMAT, SessionOptions, SystemOptions};
 use datafusion::common::Column;
 use datafusion::datasource::ViewTable;
 use datafusion::error::{DataFusionError, Result};
@@ -70,10 +70,11 @@ pub struct Session {
     catalogs: Arc<SessionCatalogs>,
     default_schema: Mutex<Option<SchemaPath>>,
     options: Mutex<SessionOptions>,
+    system_options: Arc<SystemOptions>,
 }
 
 impl Session {
-    pub fn new(registry: Arc<PluginRegistry>) -> Self {
+    pub fn new(registry: Arc<PluginRegistry>, system_options: Arc<SystemOptions>) -> Self {
         let catalogs = Arc::new(SessionCatalogs::new(Arc::clone(&registry)));
         let mut config = SessionConfig::new()
             .with_create_default_catalog_and_schema(false)
@@ -97,6 +98,7 @@ impl Session {
             catalogs,
             default_schema: Mutex::new(None),
             options: Mutex::new(SessionOptions::new()),
+            system_options,
         }
     }
 
@@ -123,10 +125,11 @@ impl Session {
 
     /// The options this session has set (`ALTER SESSION SET`), over the defaults.
     pub fn options(&self) -> SessionOptions {
-        match self.options.lock() {
+        let session = match self.options.lock() {
             Ok(o) => o.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        };
+        session.with_system(self.system_options.values())
     }
 
     fn update_options<T>(&self, f: impl FnOnce(&mut SessionOptions) -> T) -> T {
@@ -155,9 +158,34 @@ impl Session {
             OptionStatement::Set { scope, .. } | OptionStatement::Reset { scope, .. } => *scope,
         };
         if scope == Scope::System {
-            return Err(DataFusionError::Plan(
-                "ALTER SYSTEM is not supported yet; use ALTER SESSION".into(),
-            ));
+            let summary = match statement {
+                OptionStatement::Set { name, value, .. } => {
+                    let def = self
+                        .system_options
+                        .update(|o| o.set(&name, &value))
+                        .map_err(DataFusionError::Plan)?;
+                    format!("{} updated for the system.", def.name)
+                }
+                OptionStatement::Reset {
+                    name: Some(name), ..
+                } => {
+                    let def = self
+                        .system_options
+                        .update(|o| o.reset(&name))
+                        .map_err(DataFusionError::Plan)?;
+                    format!("{} reset for the system.", def.name)
+                }
+                OptionStatement::Reset { name: None, .. } => {
+                    self.system_options
+                        .update(|o| {
+                            o.reset_all();
+                            Ok(())
+                        })
+                        .map_err(DataFusionError::Plan)?;
+                    "All system options reset.".to_string()
+                }
+            };
+            return Ok(Some(ok_summary(&summary)?));
         }
         let summary = match statement {
             OptionStatement::Set { name, value, .. } => {

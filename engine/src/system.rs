@@ -12,7 +12,7 @@ use arrow::array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow::datatypes::{Field, Schema};
 use async_trait::async_trait;
 use auger_catalog::{StoragePlugin, TableRequest};
-use auger_common::options::{OPTIONS, SessionOptions};
+use auger_common::options::{OPTIONS, OptionScope, SessionOptions};
 use datafusion::catalog::{CatalogProvider, MemTable, SchemaProvider};
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result};
@@ -82,11 +82,15 @@ fn options_batch(options: &SessionOptions) -> Result<RecordBatch> {
     let mut values = vec![];
     let mut descriptions = vec![];
     for def in OPTIONS {
-        let (value, set) = options.get(def);
+        let (value, scope) = options.get(def);
         names.push(def.name);
         kinds.push(def.kind.to_string());
-        scopes.push(if set { "SESSION" } else { "BOOT" });
-        statuses.push(if set { "CHANGED" } else { "DEFAULT" });
+        scopes.push(scope.to_string());
+        statuses.push(if scope == OptionScope::Boot {
+            "DEFAULT"
+        } else {
+            "CHANGED"
+        });
         values.push(value.to_string());
         descriptions.push(def.description);
     }

@@ -463,3 +463,32 @@ fn a_table_made_by_one_process_is_read_by_the_next() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "n,b\n200,5\n");
 }
+
+#[test]
+fn a_system_option_set_by_one_process_holds_in_the_next() {
+    let home = tempfile::tempdir().unwrap();
+    let out = auger(
+        &["-e", "ALTER SYSTEM SET `store.json.all_text_mode` = true"],
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let sql = "SELECT val, optionScope FROM sys.options WHERE name = 'store.json.all_text_mode'";
+    let out = auger(&["-e", sql, "--format", "csv", "-q"], home.path());
+    assert_eq!(text(&out.stdout), "val,optionScope\ntrue,SYSTEM\n");
+    // ...and it changes how JSON reads.
+    let out = auger(
+        &[
+            "-e",
+            "SELECT sqltypeof(race_id) AS t FROM dfs.samples.`telemetry/all_cars` LIMIT 1",
+            "--format",
+            "csv",
+            "-q",
+        ],
+        home.path(),
+    );
+    assert_eq!(text(&out.stdout), "t\nCHARACTER VARYING\n");
+    let out = auger(&["-e", "ALTER SYSTEM RESET ALL"], home.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = auger(&["-e", sql, "--format", "csv", "-q"], home.path());
+    assert_eq!(text(&out.stdout), "val,optionScope\nfalse,BOOT\n");
+}
