@@ -96,6 +96,7 @@ pub async fn explain(ctx: &SessionContext, plan: LogicalPlan, level: Level) -> R
         schema,
         stream: Box::pin(stream),
         plan: None,
+        query_id: String::new(),
     })
 }
 

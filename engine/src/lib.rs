@@ -17,6 +17,7 @@ mod identifiers;
 mod information_schema;
 mod names;
 mod output_names;
+mod profile;
 mod session;
 mod set_option;
 mod subscript;
@@ -45,6 +46,7 @@ pub struct Engine {
     home: AugerHome,
     registry: Arc<PluginRegistry>,
     system_options: Arc<SystemOptions>,
+    profiles: Arc<profile::ProfileStore>,
     warnings: Vec<String>,
 }
 
@@ -62,7 +64,11 @@ impl Engine {
         let (system_options, problem) = SystemOptions::load(home.root().join("options.json"));
         warnings.extend(problem);
         // `sys` is Auger's own: registered last, so no config can take its name.
-        registry.register(Arc::new(system::SysPlugin::new(Session::function_names())));
+        let profiles = Arc::new(profile::ProfileStore::new(home.root().join("profiles")));
+        registry.register(Arc::new(system::SysPlugin::new(
+            Session::function_names(),
+            Arc::clone(&profiles),
+        )));
         registry.register(Arc::new(information_schema::InformationSchema::new(
             &registry,
         )));
@@ -70,6 +76,7 @@ impl Engine {
             home,
             registry,
             system_options: Arc::new(system_options),
+            profiles,
             warnings,
         })
     }
@@ -88,6 +95,10 @@ impl Engine {
     }
 
     pub fn session(&self) -> Session {
-        Session::new(Arc::clone(&self.registry), Arc::clone(&self.system_options))
+        Session::new(
+            Arc::clone(&self.registry),
+            Arc::clone(&self.system_options),
+            Arc::clone(&self.profiles),
+        )
     }
 }

@@ -10,7 +10,6 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use auger_catalog::find_case_insensitive;
 use auger_catalog::{FileEntry, PluginRegistry, TableRequest, ViewDefinition, ViewField};
-use auger_common::json::SKIPPED_RECORDS;
 use auger_common::options::{STORE_FORMAT, SessionOptions, SystemOptions};
 use datafusion::common::Column;
 use datafusion::datasource::ViewTable;
@@ -38,8 +37,10 @@ use crate::names::{
     NameResolver, SchemaPath, SessionCatalogs, TableName, implicit_column_candidates,
     qualify_references, table_references, take_table_functions,
 };
+use crate::profile::{ProfileStore, Recorder};
 use crate::set_option::{OptionStatement, Scope};
 use crate::subscript::ZeroBasedSubscripts;
+use datafusion::physical_plan::EmptyRecordBatchStream;
 
 /// The rows a statement produced, streamed.
 pub struct QueryOutput {
@@ -47,20 +48,14 @@ pub struct QueryOutput {
     pub stream: SendableRecordBatchStream,
     /// The physical plan running, for its metrics once the stream is done.
     pub plan: Option<Arc<dyn ExecutionPlan>>,
+    /// The query's id (its profile is `$AUGER_HOME/profiles/*-<id>.json`).
+    pub query_id: String,
 }
 
 impl QueryOutput {
     /// Records skipped as invalid so far (`store.json.reader.skip_invalid_records`).
     pub fn skipped_records(&self) -> usize {
-        fn sum(plan: &Arc<dyn ExecutionPlan>) -> usize {
-            let own = plan
-                .metrics()
-                .and_then(|m| m.sum_by_name(SKIPPED_RECORDS))
-                .map(|v| v.as_usize())
-                .unwrap_or(0);
-            own + plan.children().into_iter().map(sum).sum::<usize>()
-        }
-        self.plan.as_ref().map(sum).unwrap_or(0)
+        self.plan.as_ref().map(crate::profile::skipped).unwrap_or(0)
     }
 }
 
@@ -71,10 +66,15 @@ pub struct Session {
     default_schema: Mutex<Option<SchemaPath>>,
     options: Mutex<SessionOptions>,
     system_options: Arc<SystemOptions>,
+    profiles: Arc<ProfileStore>,
 }
 
 impl Session {
-    pub fn new(registry: Arc<PluginRegistry>, system_options: Arc<SystemOptions>) -> Self {
+    pub fn new(
+        registry: Arc<PluginRegistry>,
+        system_options: Arc<SystemOptions>,
+        profiles: Arc<ProfileStore>,
+    ) -> Self {
         let catalogs = Arc::new(SessionCatalogs::new(Arc::clone(&registry)));
         let mut config = SessionConfig::new()
             .with_create_default_catalog_and_schema(false)
@@ -99,6 +99,7 @@ impl Session {
             default_schema: Mutex::new(None),
             options: Mutex::new(SessionOptions::new()),
             system_options,
+            profiles,
         }
     }
 
@@ -224,8 +225,27 @@ impl Session {
         }
     }
 
-    /// Runs one statement.
+    /// Runs one statement; its profile is written when its result has been read.
     pub async fn execute(&self, sql: &str) -> Result<QueryOutput> {
+        let recorder = Recorder::start(Arc::clone(&self.profiles), sql);
+        match self.execute_statement(sql).await {
+            Ok(mut output) => {
+                output.query_id = recorder.id().to_string();
+                let stream = std::mem::replace(
+                    &mut output.stream,
+                    Box::pin(EmptyRecordBatchStream::new(Arc::clone(&output.schema))),
+                );
+                output.stream = recorder.wrap(stream, output.plan.clone());
+                Ok(output)
+            }
+            Err(e) => {
+                recorder.failed(&auger_common::error::user_message(&e));
+                Err(e)
+            }
+        }
+    }
+
+    async fn execute_statement(&self, sql: &str) -> Result<QueryOutput> {
         let dialect = DrillDialect;
         if let Some((query, level)) = crate::explain::parse(sql) {
             let statement = self.parse_one(query)?;
@@ -764,6 +784,7 @@ impl Session {
             schema,
             stream,
             plan: Some(physical),
+            query_id: String::new(),
         })
     }
 }
@@ -793,6 +814,7 @@ fn single_batch(schema: SchemaRef, batch: RecordBatch) -> Result<QueryOutput> {
         schema,
         stream: Box::pin(stream),
         plan: None,
+        query_id: String::new(),
     })
 }
 

@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
+use arrow::array::{
+    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray, UInt64Array,
+};
 use arrow::datatypes::{Field, Schema};
 use async_trait::async_trait;
 use auger_catalog::{StoragePlugin, TableRequest};
@@ -17,19 +19,65 @@ use datafusion::catalog::{CatalogProvider, MemTable, SchemaProvider};
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result};
 
+use crate::profile::ProfileStore;
+
 pub const SYS: &str = "sys";
-const TABLES: &[&str] = &["functions", "memory", "options", "version"];
+const TABLES: &[&str] = &["functions", "memory", "options", "profiles", "version"];
 
 /// The `sys` plugin: one schema whose tables describe the running Auger.
 #[derive(Debug)]
 pub struct SysPlugin {
     /// Every function a query can call: name → kind (scalar, aggregate, window, table).
     functions: BTreeMap<String, &'static str>,
+    profiles: Arc<ProfileStore>,
 }
 
 impl SysPlugin {
-    pub fn new(functions: BTreeMap<String, &'static str>) -> Self {
-        Self { functions }
+    pub fn new(functions: BTreeMap<String, &'static str>, profiles: Arc<ProfileStore>) -> Self {
+        Self {
+            functions,
+            profiles,
+        }
+    }
+
+    /// The profiles kept, newest first (Drill's `sys.profiles` columns, in Auger's words).
+    fn profiles_batch(&self) -> Result<RecordBatch> {
+        let profiles = self.profiles.list();
+        let text = |key: &str| -> ArrayRef {
+            Arc::new(StringArray::from(
+                profiles
+                    .iter()
+                    .map(|p| p.get(key).and_then(|v| v.as_str()).map(str::to_string))
+                    .collect::<Vec<_>>(),
+            ))
+        };
+        let int = |key: &str| -> Vec<Option<i64>> {
+            profiles
+                .iter()
+                .map(|p| p.get(key).and_then(|v| v.as_i64()))
+                .collect()
+        };
+        batch(vec![
+            ("queryId", text("queryId")),
+            (
+                "startTime",
+                Arc::new(TimestampMillisecondArray::from(int("start"))),
+            ),
+            (
+                "endTime",
+                Arc::new(TimestampMillisecondArray::from(int("end"))),
+            ),
+            ("totalTime", Arc::new(Int64Array::from(int("totalTimeMs")))),
+            ("user", text("user")),
+            ("state", text("state")),
+            ("rows", Arc::new(Int64Array::from(int("rows")))),
+            (
+                "recordsSkipped",
+                Arc::new(Int64Array::from(int("recordsSkipped"))),
+            ),
+            ("query", text("query")),
+            ("error", text("error")),
+        ])
     }
 
     fn table(
@@ -42,6 +90,7 @@ impl SysPlugin {
             "version" => version_batch()?,
             "functions" => self.functions_batch()?,
             "memory" => memory_batch()?,
+            "profiles" => self.profiles_batch()?,
             _ => {
                 return Err(DataFusionError::Plan(format!(
                     "Table 'sys.{name}' not found. sys has: {}",
@@ -173,6 +222,7 @@ impl StoragePlugin for SysPlugin {
     fn catalog(&self) -> Arc<dyn CatalogProvider> {
         Arc::new(SysCatalog {
             functions: self.functions.clone(),
+            profiles: Arc::clone(&self.profiles),
         })
     }
 
@@ -196,6 +246,7 @@ impl StoragePlugin for SysPlugin {
 #[derive(Debug)]
 struct SysCatalog {
     functions: BTreeMap<String, &'static str>,
+    profiles: Arc<ProfileStore>,
 }
 
 impl CatalogProvider for SysCatalog {
@@ -206,7 +257,7 @@ impl CatalogProvider for SysCatalog {
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
         name.is_empty().then(|| {
             Arc::new(SysSchema {
-                plugin: SysPlugin::new(self.functions.clone()),
+                plugin: SysPlugin::new(self.functions.clone(), Arc::clone(&self.profiles)),
             }) as Arc<dyn SchemaProvider>
         })
     }
