@@ -24,6 +24,11 @@ pub trait StoragePlugin: Debug + Send + Sync {
     /// The workspace a two-part name (`plugin.table`) or `USE plugin` means.
     fn default_schema(&self) -> String;
 
+    /// Keys of this plugin's config that Auger keeps but does not use, for a warning at load.
+    fn ignored_config_keys(&self) -> Vec<String> {
+        vec![]
+    }
+
     /// What `DESCRIBE SCHEMA` shows of `schema`: its config, as JSON.
     fn schema_properties(&self, _schema: &str) -> serde_json::Value {
         serde_json::json!({ "type": self.kind() })
@@ -234,6 +239,18 @@ impl PluginRegistry {
                 self.register_config(name, &c, factories, home)
                     .map_err(|e| e.to_string())
             });
+            if result.is_ok()
+                && let Some(plugin) = self.plugin(name)
+            {
+                let ignored = plugin.ignored_config_keys();
+                if !ignored.is_empty() {
+                    problems.push(format!(
+                        "storage config {}: ignored keys (kept, not used): {}",
+                        file.display(),
+                        ignored.join(", ")
+                    ));
+                }
+            }
             if let Err(message) = result {
                 problems.push(format!(
                     "storage config {} was not loaded: {message}",

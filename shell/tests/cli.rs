@@ -198,7 +198,7 @@ fn storage_configs_in_the_home_load_and_a_bad_one_is_reported() {
     std::fs::write(
         storage.join("lake.json"),
         format!(
-            r#"{{"type": "file", "connection": "file:///",
+            r#"{{"type": "file", "connection": "file:///", "config": null, "authMode": "SHARED_USER",
                 "workspaces": {{"raw": {{"location": "{}", "writable": false}}}},
                 "formats": {{"json": {{"type": "json", "extensions": ["json"]}}}},
                 "enabled": true}}"#,
@@ -238,6 +238,10 @@ fn storage_configs_in_the_home_load_and_a_bad_one_is_reported() {
         stderr.contains(
             "broken.json was not loaded: not valid JSON: EOF while parsing an object at line 2"
         ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("lake.json: ignored keys (kept, not used): authMode, config\n"),
         "{stderr}"
     );
     assert!(

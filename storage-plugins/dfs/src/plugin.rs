@@ -12,7 +12,7 @@ use datafusion::datasource::TableProvider;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use object_store::local::LocalFileSystem;
 
-use crate::config::{FileSystemConfig, WorkspaceConfig};
+use crate::config::{FileSystemConfig, FormatConfig, WorkspaceConfig};
 use crate::format::inference::InferenceCache;
 use crate::format::{TableFormat, WorkspaceFormats};
 use crate::workspace::{StoreContext, WorkspaceSchema};
@@ -123,6 +123,23 @@ impl StoragePlugin for DfsPlugin {
 
     fn default_schema(&self) -> String {
         self.default_workspace.clone()
+    }
+
+    fn ignored_config_keys(&self) -> Vec<String> {
+        let c = &self.config;
+        let mut keys: Vec<String> = c.other.keys().cloned().collect();
+        for (name, ws) in &c.workspaces {
+            keys.extend(ws.other.keys().map(|k| format!("workspaces.{name}.{k}")));
+        }
+        for (name, f) in &c.formats {
+            let other = match f {
+                FormatConfig::Text(t) => &t.other,
+                FormatConfig::Json(j) => &j.other,
+                FormatConfig::Parquet(p) => &p.other,
+            };
+            keys.extend(other.keys().map(|k| format!("formats.{name}.{k}")));
+        }
+        keys
     }
 
     fn schema_properties(&self, schema: &str) -> serde_json::Value {

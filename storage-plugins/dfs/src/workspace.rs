@@ -93,24 +93,31 @@ impl WorkspaceSchema {
         request: &TableRequest,
     ) -> Result<Arc<dyn TableProvider>> {
         let path = self.resolve(name)?;
-        let listing = list_table(&self.context.store, &path)
-            .await
-            .map_err(|e| match e {
-                ListingError::NotFound => DataFusionError::Plan(format!(
-                    "Table '{}.`{name}`' not found: {} does not exist",
-                    self.qualified_name,
-                    self.display(&path)
-                )),
-                ListingError::InvalidGlob(msg) => DataFusionError::Plan(format!(
-                    "Table '{}.`{name}`': invalid glob pattern: {msg}",
-                    self.qualified_name
-                )),
-                ListingError::Store(e) => DataFusionError::Plan(format!(
-                    "Table '{}.`{name}`': cannot list {}: {e}",
-                    self.qualified_name,
-                    self.display(&path)
-                )),
-            })?;
+        let listed = list_table(&self.context.store, &path).await;
+        if matches!(listed, Err(ListingError::NotFound)) {
+            let hint = self.closest_entries(&path).await;
+            return Err(DataFusionError::Plan(format!(
+                "Table '{}.`{name}`' not found: {} does not exist{hint}",
+                self.qualified_name,
+                self.display(&path)
+            )));
+        }
+        let listing = listed.map_err(|e| match e {
+            ListingError::NotFound => DataFusionError::Plan(format!(
+                "Table '{}.`{name}`' not found: {} does not exist",
+                self.qualified_name,
+                self.display(&path)
+            )),
+            ListingError::InvalidGlob(msg) => DataFusionError::Plan(format!(
+                "Table '{}.`{name}`': invalid glob pattern: {msg}",
+                self.qualified_name
+            )),
+            ListingError::Store(e) => DataFusionError::Plan(format!(
+                "Table '{}.`{name}`': cannot list {}: {e}",
+                self.qualified_name,
+                self.display(&path)
+            )),
+        })?;
         if listing.files.is_empty() {
             return Err(DataFusionError::Plan(format!(
                 "Table '{}.`{name}`': the directory {} holds no files",
@@ -455,6 +462,41 @@ impl WorkspaceSchema {
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
+    }
+
+    /// "; did you mean ..." with the names in the missing path's directory closest to it.
+    async fn closest_entries(&self, path: &str) -> String {
+        let (dir, wanted) = match path.rsplit_once('/') {
+            Some((d, w)) => (d.to_string(), w),
+            None => (String::new(), path),
+        };
+        let prefix = Path::from(dir.clone());
+        let Ok(listed) = self
+            .context
+            .store
+            .list_with_delimiter(if dir.is_empty() { None } else { Some(&prefix) })
+            .await
+        else {
+            return String::new();
+        };
+        let names: Vec<String> = listed
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename().map(str::to_string))
+            .chain(
+                listed
+                    .objects
+                    .iter()
+                    .filter_map(|o| o.location.filename().map(str::to_string)),
+            )
+            .collect();
+        let close = auger_catalog::closest_names(names.iter().map(String::as_str), wanted);
+        if close.is_empty() {
+            String::new()
+        } else {
+            let quoted: Vec<String> = close.iter().map(|n| format!("`{n}`")).collect();
+            format!("; did you mean {}?", quoted.join(" or "))
+        }
     }
 
     fn is_local_dir(&self, dir: &str) -> bool {
