@@ -47,3 +47,22 @@ impl Dialect for DrillDialect {
         true
     }
 }
+
+/// The tokens of one statement without whitespace and trailing semicolons, for the Drill
+/// statements Auger parses itself; `None` when it does not tokenize (sqlparser will say why).
+pub fn statement_tokens(
+    dialect: &dyn Dialect,
+    sql: &str,
+) -> Option<Vec<sqlparser::tokenizer::Token>> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let mut tokens: Vec<Token> = Tokenizer::new(dialect, sql)
+        .tokenize()
+        .ok()?
+        .into_iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    while matches!(tokens.last(), Some(Token::SemiColon)) {
+        tokens.pop();
+    }
+    Some(tokens)
+}

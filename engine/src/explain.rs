@@ -10,11 +10,10 @@ use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::error::Result;
 use datafusion::execution::context::SessionContext;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::physical_plan::{ExecutionPlan, displayable};
 use serde_json::{Value, json};
 
-use crate::session::QueryOutput;
+use crate::session::{QueryOutput, single_batch};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -91,13 +90,7 @@ pub async fn explain(ctx: &SessionContext, plan: LogicalPlan, level: Level) -> R
             Arc::new(StringArray::from(vec![json.to_string()])),
         ],
     )?;
-    let stream = MemoryStream::try_new(vec![batch], Arc::clone(&schema), None)?;
-    Ok(QueryOutput {
-        schema,
-        stream: Box::pin(stream),
-        plan: None,
-        query_id: String::new(),
-    })
+    single_batch(schema, batch)
 }
 
 /// A physical plan as JSON: each operator's name, its one-line description, its inputs.

@@ -9,7 +9,7 @@ use std::sync::{Arc, Weak};
 use arrow::array::{
     ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
-use arrow::datatypes::{Field, Schema};
+use arrow::datatypes::Schema;
 use async_trait::async_trait;
 use auger_catalog::{PluginRegistry, StoragePlugin, TableRequest};
 use datafusion::catalog::{CatalogProvider, MemTable, SchemaProvider};
@@ -18,6 +18,7 @@ use datafusion::error::{DataFusionError, Result};
 
 use crate::functions::types::sql_type_name;
 use crate::names::SchemaPath;
+use crate::system::batch;
 
 pub const INFORMATION_SCHEMA: &str = "INFORMATION_SCHEMA";
 /// The one catalog Auger has, as `TABLE_CATALOG` and friends show it.
@@ -353,15 +354,6 @@ fn yes_no(b: bool) -> String {
 
 fn strings(values: Vec<String>) -> ArrayRef {
     Arc::new(StringArray::from(values))
-}
-
-fn batch(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch> {
-    let fields: Vec<Field> = columns
-        .iter()
-        .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
-        .collect();
-    let arrays = columns.into_iter().map(|(_, a)| a).collect();
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
 }
 
 #[async_trait]

@@ -4,7 +4,7 @@
 
 use sqlparser::dialect::Dialect;
 use sqlparser::keywords::Keyword;
-use sqlparser::tokenizer::{Token, Tokenizer};
+use sqlparser::tokenizer::Token;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetaStatement {
@@ -16,17 +16,10 @@ pub enum MetaStatement {
 }
 
 pub fn parse(dialect: &dyn Dialect, sql: &str) -> Result<Option<MetaStatement>, String> {
-    let Ok(tokens) = Tokenizer::new(dialect, sql).tokenize() else {
+    let Some(tokens) = crate::dialect::statement_tokens(dialect, sql) else {
         return Ok(None);
     };
-    let tokens: Vec<Token> = tokens
-        .into_iter()
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
-    let mut rest: &[Token] = &tokens;
-    while let [head @ .., Token::SemiColon] = rest {
-        rest = head;
-    }
+    let rest: &[Token] = &tokens;
     let is = |t: &Token, k: Keyword| matches!(t, Token::Word(w) if w.keyword == k && w.quote_style.is_none());
     let is_word = |t: &Token, s: &str| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(s));
     match rest {

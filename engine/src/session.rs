@@ -9,7 +9,9 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use auger_catalog::find_case_insensitive;
-use auger_catalog::{FileEntry, PluginRegistry, TableRequest, ViewDefinition, ViewField};
+use auger_catalog::{
+    FileEntry, PluginRegistry, StoragePlugin, TableRequest, ViewDefinition, ViewField,
+};
 use auger_common::options::{STORE_FORMAT, SessionOptions, SystemOptions};
 use datafusion::common::Column;
 use datafusion::datasource::ViewTable;
@@ -576,33 +578,14 @@ impl Session {
             .registry
             .plugin(&name.plugin)
             .ok_or_else(|| DataFusionError::Internal(format!("plugin {} vanished", name.plugin)))?;
-        if !plugin.is_writable(&name.schema) {
-            return Err(DataFusionError::Plan(format!(
-                "Unable to create or drop objects. Schema [{}.{}] is immutable.",
-                name.plugin, name.schema
-            )));
-        }
+        check_writable(plugin.as_ref(), &name)?;
         let query_sql = view.query.to_string();
         let statement = DFStatement::Statement(Box::new(Statement::Query(view.query.clone())));
         let mut plan = self
             .logical_plan(statement, default.clone(), vec![name.clone()])
             .await?;
-        if !view.columns.is_empty() {
-            let fields = plan.schema().columns();
-            if fields.len() != view.columns.len() {
-                return Err(DataFusionError::Plan(format!(
-                    "View {name} names {} columns but its query has {}",
-                    view.columns.len(),
-                    fields.len()
-                )));
-            }
-            let exprs: Vec<Expr> = fields
-                .into_iter()
-                .zip(&view.columns)
-                .map(|(c, def)| Expr::Column(c).alias(&def.name.value))
-                .collect();
-            plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
-        }
+        let names: Vec<String> = view.columns.iter().map(|c| c.name.value.clone()).collect();
+        plan = name_columns(plan, &names, &format!("View {name}"))?;
         // The stored SQL names its columns, so the view reads the same without the list.
         let stored_sql = if view.columns.is_empty() {
             query_sql
@@ -662,30 +645,10 @@ impl Session {
             .registry
             .plugin(&name.plugin)
             .ok_or_else(|| DataFusionError::Internal(format!("plugin {} vanished", name.plugin)))?;
-        if !plugin.is_writable(&name.schema) {
-            return Err(DataFusionError::Plan(format!(
-                "Unable to create or drop objects. Schema [{}.{}] is immutable.",
-                name.plugin, name.schema
-            )));
-        }
+        check_writable(plugin.as_ref(), &name)?;
         let statement = self.parse_one(&ctas.query)?;
         let mut plan = self.logical_plan(statement, default, vec![]).await?;
-        if !ctas.columns.is_empty() {
-            let fields = plan.schema().columns();
-            if fields.len() != ctas.columns.len() {
-                return Err(DataFusionError::Plan(format!(
-                    "Table {name} names {} columns but its query has {}",
-                    ctas.columns.len(),
-                    fields.len()
-                )));
-            }
-            let exprs: Vec<Expr> = fields
-                .into_iter()
-                .zip(&ctas.columns)
-                .map(|(c, n)| Expr::Column(c).alias(n))
-                .collect();
-            plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
-        }
+        plan = name_columns(plan, &ctas.columns, &format!("Table {name}"))?;
         let mut partition_by = vec![];
         for column in &ctas.partition_by {
             let names: Vec<&str> = plan
@@ -808,7 +771,7 @@ fn object_name_parts(name: &ObjectName) -> Vec<String> {
         .collect()
 }
 
-fn single_batch(schema: SchemaRef, batch: RecordBatch) -> Result<QueryOutput> {
+pub(crate) fn single_batch(schema: SchemaRef, batch: RecordBatch) -> Result<QueryOutput> {
     let stream = MemoryStream::try_new(vec![batch], Arc::clone(&schema), None)?;
     Ok(QueryOutput {
         schema,
@@ -882,6 +845,39 @@ fn files_output(files: &[FileEntry]) -> Result<QueryOutput> {
         ],
     )?;
     single_batch(schema, batch)
+}
+
+/// Refuses to write into a read-only workspace, in Drill's words.
+fn check_writable(plugin: &dyn StoragePlugin, name: &TableName) -> Result<()> {
+    if plugin.is_writable(&name.schema) {
+        Ok(())
+    } else {
+        Err(DataFusionError::Plan(format!(
+            "Unable to create or drop objects. Schema [{}.{}] is immutable.",
+            name.plugin, name.schema
+        )))
+    }
+}
+
+/// Renames the plan's columns to `names` (a view's or CTAS's column list), when given.
+fn name_columns(plan: LogicalPlan, names: &[String], what: &str) -> Result<LogicalPlan> {
+    if names.is_empty() {
+        return Ok(plan);
+    }
+    let fields = plan.schema().columns();
+    if fields.len() != names.len() {
+        return Err(DataFusionError::Plan(format!(
+            "{what} names {} columns but its query has {}",
+            names.len(),
+            fields.len()
+        )));
+    }
+    let exprs: Vec<Expr> = fields
+        .into_iter()
+        .zip(names)
+        .map(|(c, n)| Expr::Column(c).alias(n))
+        .collect();
+    LogicalPlanBuilder::from(plan).project(exprs)?.build()
 }
 
 /// Drill's answer to statements that change state: one row of `ok` and `summary`.

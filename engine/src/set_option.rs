@@ -11,7 +11,7 @@
 
 use sqlparser::dialect::Dialect;
 use sqlparser::keywords::Keyword;
-use sqlparser::tokenizer::{Token, Tokenizer};
+use sqlparser::tokenizer::Token;
 
 /// An option statement, parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,17 +37,10 @@ pub enum Scope {
 
 /// Parses `sql` when it is an option statement; `Ok(None)` when it is something else.
 pub fn parse(dialect: &dyn Dialect, sql: &str) -> Result<Option<OptionStatement>, String> {
-    let Ok(tokens) = Tokenizer::new(dialect, sql).tokenize() else {
+    let Some(tokens) = crate::dialect::statement_tokens(dialect, sql) else {
         return Ok(None);
     };
-    let tokens: Vec<Token> = tokens
-        .into_iter()
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
     let mut rest: &[Token] = &tokens;
-    while let [head @ .., Token::SemiColon] = rest {
-        rest = head;
-    }
     let mut scope = Scope::Session;
     let word = |t: &Token, k: Keyword| matches!(t, Token::Word(w) if w.keyword == k);
     if let [first, second, tail @ ..] = rest

@@ -381,8 +381,8 @@ fn skipped_invalid_records_are_reported_after_the_result() {
     assert_clean_error(&out, "t.json, line 2, column 9");
 }
 
-#[test]
-fn a_view_made_by_one_process_is_read_by_the_next() {
+/// A home whose `lake` plugin has one writable workspace, `lake.ws`, in a temporary directory.
+fn home_with_writable_lake() -> (tempfile::TempDir, tempfile::TempDir) {
     let home = tempfile::tempdir().unwrap();
     let lake = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(home.path().join("storage")).unwrap();
@@ -394,6 +394,12 @@ fn a_view_made_by_one_process_is_read_by_the_next() {
         ),
     )
     .unwrap();
+    (home, lake)
+}
+
+#[test]
+fn a_view_made_by_one_process_is_read_by_the_next() {
+    let (home, lake) = home_with_writable_lake();
     let out = auger(
         &[
             "-e",
@@ -420,17 +426,7 @@ fn a_view_made_by_one_process_is_read_by_the_next() {
 
 #[test]
 fn a_table_made_by_one_process_is_read_by_the_next() {
-    let home = tempfile::tempdir().unwrap();
-    let lake = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join("storage")).unwrap();
-    std::fs::write(
-        home.path().join("storage").join("lake.json"),
-        format!(
-            r#"{{"type": "file", "workspaces": {{"ws": {{"location": "{}", "writable": true}}}}}}"#,
-            lake.path().display()
-        ),
-    )
-    .unwrap();
+    let (home, lake) = home_with_writable_lake();
     let out = auger(
         &[
             "-e",
