@@ -24,6 +24,17 @@ pub trait StoragePlugin: Debug + Send + Sync {
     /// The workspace a two-part name (`plugin.table`) or `USE plugin` means.
     fn default_schema(&self) -> String;
 
+    /// The object store this plugin reads (for `s3://bucket` connections and the like), so
+    /// that queries find it by URL; `None` for local files.
+    fn object_store(
+        &self,
+    ) -> Option<(
+        datafusion::execution::object_store::ObjectStoreUrl,
+        Arc<dyn object_store::ObjectStore>,
+    )> {
+        None
+    }
+
     /// Keys of this plugin's config that Auger keeps but does not use, for a warning at load.
     fn ignored_config_keys(&self) -> Vec<String> {
         vec![]

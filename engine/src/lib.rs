@@ -20,6 +20,7 @@ mod output_names;
 mod profile;
 mod session;
 mod set_option;
+mod stores;
 mod subscript;
 mod system;
 

@@ -41,7 +41,9 @@ use crate::names::{
 };
 use crate::profile::{ProfileStore, Recorder};
 use crate::set_option::{OptionStatement, Scope};
+use crate::stores::PluginObjectStores;
 use crate::subscript::ZeroBasedSubscripts;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::physical_plan::EmptyRecordBatchStream;
 
 /// The rows a statement produced, streamed.
@@ -86,8 +88,13 @@ impl Session {
         config.options_mut().sql_parser.enable_ident_normalization = false;
         let mut planners: Vec<Arc<dyn ExprPlanner>> = vec![Arc::new(ZeroBasedSubscripts)];
         planners.extend(SessionStateDefaults::default_expr_planners());
+        let runtime = RuntimeEnvBuilder::new()
+            .with_object_store_registry(Arc::new(PluginObjectStores::new(Arc::clone(&registry))))
+            .build_arc()
+            .unwrap_or_else(|_| Arc::new(RuntimeEnv::default()));
         let state = SessionStateBuilder::new()
             .with_config(config)
+            .with_runtime_env(runtime)
             .with_default_features()
             .with_expr_planners(planners)
             .with_catalog_list(Arc::clone(&catalogs) as _)

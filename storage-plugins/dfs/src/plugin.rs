@@ -21,6 +21,7 @@ use crate::workspace::{StoreContext, WorkspaceSchema};
 pub struct DfsPlugin {
     name: String,
     config: FileSystemConfig,
+    context: StoreContext,
     workspaces: BTreeMap<String, Arc<WorkspaceSchema>>,
     default_workspace: String,
 }
@@ -36,16 +37,40 @@ impl DfsPlugin {
             source_name: "config".into(),
             message,
         };
-        let context = match config.connection.trim_end_matches('/') {
+        let connection = config.connection.trim_end_matches('/');
+        let context = match connection {
             "file:" | "file://" => StoreContext {
                 store: Arc::new(LocalFileSystem::new()),
                 store_url: ObjectStoreUrl::local_filesystem(),
                 display_prefix: "/".into(),
                 cache,
             },
+            _ if config.connection.starts_with("s3://")
+                || config.connection.starts_with("s3a://") =>
+            {
+                let s3 = config.connection.as_str();
+                let bucket = s3
+                    .split_once("://")
+                    .map(|(_, rest)| rest.split('/').next().unwrap_or_default())
+                    .unwrap_or_default();
+                if bucket.is_empty() {
+                    return Err(invalid(format!(
+                        "\"connection\": {s3:?} names no bucket; write \"s3://bucket\""
+                    )));
+                }
+                let store = s3_store(bucket, config.other.get("config"))
+                    .map_err(|m| invalid(format!("\"connection\" {s3:?}: {m}")))?;
+                StoreContext {
+                    store,
+                    store_url: ObjectStoreUrl::parse(format!("s3://{bucket}"))
+                        .map_err(|e| invalid(format!("\"connection\": {e}")))?,
+                    display_prefix: format!("s3://{bucket}/"),
+                    cache,
+                }
+            }
             other => {
                 return Err(invalid(format!(
-                    "\"connection\": {other:?} is not supported; use \"file:///\""
+                    "\"connection\": {other:?} is not supported; use \"file:///\" or \"s3://bucket\""
                 )));
             }
         };
@@ -90,6 +115,7 @@ impl DfsPlugin {
         Ok(Self {
             name: name.to_string(),
             config,
+            context,
             workspaces,
             default_workspace,
         })
@@ -103,6 +129,51 @@ impl DfsPlugin {
         let key = find_case_insensitive(self.workspaces.keys().map(String::as_str), name)?;
         self.workspaces.get(key).cloned()
     }
+}
+
+/// An S3 store for `bucket`: credentials, endpoint and region from the config's `config` map
+/// (Drill's Hadoop keys: `fs.s3a.access.key`, `fs.s3a.secret.key`, `fs.s3a.session.token`,
+/// `fs.s3a.endpoint`, `fs.s3a.endpoint.region`), else from the environment (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_ENDPOINT`, `AWS_REGION`, ...).
+fn s3_store(
+    bucket: &str,
+    settings: Option<&serde_json::Value>,
+) -> Result<Arc<dyn object_store::ObjectStore>, String> {
+    use object_store::aws::AmazonS3Builder;
+    let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+    let text = |key: &str| {
+        settings
+            .and_then(|s| s.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    if let Some(v) = text("fs.s3a.access.key") {
+        builder = builder.with_access_key_id(v);
+    }
+    if let Some(v) = text("fs.s3a.secret.key") {
+        builder = builder.with_secret_access_key(v);
+    }
+    if let Some(v) = text("fs.s3a.session.token") {
+        builder = builder.with_token(v);
+    }
+    if let Some(v) = text("fs.s3a.endpoint.region").or_else(|| text("fs.s3a.region")) {
+        builder = builder.with_region(v);
+    }
+    if let Some(v) = text("fs.s3a.endpoint") {
+        let endpoint = if v.contains("://") {
+            v
+        } else {
+            format!("https://{v}")
+        };
+        if endpoint.starts_with("http://") {
+            builder = builder.with_allow_http(true);
+        }
+        builder = builder.with_endpoint(endpoint);
+    }
+    builder
+        .build()
+        .map(|s| Arc::new(s) as Arc<dyn object_store::ObjectStore>)
+        .map_err(|e| e.to_string())
 }
 
 #[async_trait::async_trait]
@@ -125,9 +196,24 @@ impl StoragePlugin for DfsPlugin {
         self.default_workspace.clone()
     }
 
+    fn object_store(&self) -> Option<(ObjectStoreUrl, Arc<dyn object_store::ObjectStore>)> {
+        (self.context.display_prefix != "/").then(|| {
+            (
+                self.context.store_url.clone(),
+                Arc::clone(&self.context.store),
+            )
+        })
+    }
+
     fn ignored_config_keys(&self) -> Vec<String> {
         let c = &self.config;
-        let mut keys: Vec<String> = c.other.keys().cloned().collect();
+        let s3 = self.context.display_prefix.starts_with("s3://");
+        let mut keys: Vec<String> = c
+            .other
+            .keys()
+            .filter(|k| !(s3 && k.as_str() == "config"))
+            .cloned()
+            .collect();
         for (name, ws) in &c.workspaces {
             keys.extend(ws.other.keys().map(|k| format!("workspaces.{name}.{k}")));
         }

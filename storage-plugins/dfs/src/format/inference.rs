@@ -148,9 +148,11 @@ impl InferenceCache {
     }
 }
 
-fn key(meta: &ObjectMeta, format: String) -> CacheKey {
+/// The key of a file: its full path as users see it (`/data/x.json`, `s3://bucket/x.json`, so
+/// two buckets never share entries), size, modification time and format settings.
+fn key(meta: &ObjectMeta, display_prefix: &str, format: String) -> CacheKey {
     CacheKey {
-        path: meta.location.to_string(),
+        path: format!("{display_prefix}{}", meta.location),
         size: meta.size,
         modified_nanos: meta.last_modified.timestamp_nanos_opt().unwrap_or_default(),
         format,
@@ -177,7 +179,7 @@ where
 {
     let mut merged = StructType::new();
     for meta in files {
-        let key = key(meta, format_key.to_string());
+        let key = key(meta, display_prefix, format_key.to_string());
         let record = match cache.get(&key).filter(|c| !must_reread(c)) {
             Some(cached) => cached.record,
             None => {
