@@ -20,7 +20,7 @@ use crate::format::parquet::parquet_schema;
 use crate::format::{TableFormat, WorkspaceFormats};
 use crate::listing::{ListingError, list_table};
 use crate::table::{DfsTable, implicit_columns};
-use crate::writer::{WriteFormat, write_table};
+use crate::writer::{WriteFormat, write_table, write_table_to_store};
 
 /// What a workspace shares with its plugin.
 #[derive(Debug, Clone)]
@@ -319,10 +319,15 @@ impl WorkspaceSchema {
             )));
         }
         if self.context.display_prefix != "/" {
-            return Err(DataFusionError::NotImplemented(format!(
-                "CREATE TABLE into {}: writing to object stores is not supported yet",
-                self.qualified_name
-            )));
+            return write_table_to_store(
+                &self.context.store,
+                &path,
+                &self.display(&path),
+                format,
+                partition_by,
+                rows,
+            )
+            .await;
         }
         write_table(
             std::path::PathBuf::from(format!("/{path}")),

@@ -181,6 +181,48 @@ pub async fn write_table(
     outcome
 }
 
+/// Writes `stream` as the table `prefix` of an object store: the files are written to a local
+/// temporary directory first and uploaded only when every row is written, so a failing query
+/// leaves nothing in the store; an upload that fails part-way removes what it put.
+pub async fn write_table_to_store(
+    store: &Arc<dyn object_store::ObjectStore>,
+    prefix: &str,
+    display: &str,
+    format: WriteFormat,
+    partition_by: &[usize],
+    mut stream: SendableRecordBatchStream,
+) -> Result<u64> {
+    use object_store::ObjectStoreExt;
+    let staging = tempfile::tempdir()
+        .map_err(|e| DataFusionError::Plan(format!("Cannot stage {display}: {e}")))?;
+    let rows = write_files(staging.path(), format, partition_by, &mut stream).await?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(staging.path())
+        .map_err(|e| io(staging.path(), e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    let mut uploaded = vec![];
+    for file in files {
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let location = object_store::path::Path::from(format!("{prefix}/{name}"));
+        let body = std::fs::read(&file).map_err(|e| io(&file, e))?;
+        if let Err(e) = store.put(&location, body.into()).await {
+            for done in &uploaded {
+                let _ = store.delete(done).await;
+            }
+            return Err(DataFusionError::Plan(format!(
+                "Cannot write {display}/{name}: {e}"
+            )));
+        }
+        uploaded.push(location);
+    }
+    Ok(rows)
+}
+
 async fn write_files(
     dir: &Path,
     format: WriteFormat,
