@@ -60,6 +60,16 @@ pub trait StoragePlugin: Debug + Send + Sync {
         Ok(None)
     }
 
+    /// The tables `schema` lists by name (system tables, views), for SHOW TABLES and
+    /// INFORMATION_SCHEMA. The default asks the schema provider.
+    async fn table_names(&self, schema: &str) -> datafusion::error::Result<Vec<String>> {
+        Ok(self
+            .catalog()
+            .schema(schema)
+            .map(|s| s.table_names())
+            .unwrap_or_default())
+    }
+
     /// The view `name` of `schema`, if there is one.
     async fn view(
         &self,

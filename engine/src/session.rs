@@ -357,10 +357,8 @@ impl Session {
                     resolver.resolve_schema(&parts)?
                 };
                 let mut names = plugin_of(&schema.plugin)?
-                    .catalog()
-                    .schema(&schema.schema)
-                    .map(|s| s.table_names())
-                    .unwrap_or_default();
+                    .table_names(&schema.schema)
+                    .await?;
                 names.sort();
                 let shown = schema.to_string();
                 string_columns(&[

@@ -257,6 +257,13 @@ impl StoragePlugin for DfsPlugin {
         }
     }
 
+    async fn table_names(&self, schema: &str) -> datafusion::error::Result<Vec<String>> {
+        match self.workspace(schema) {
+            Some(ws) => ws.view_names().await,
+            None => Ok(vec![]),
+        }
+    }
+
     async fn view(
         &self,
         schema: &str,

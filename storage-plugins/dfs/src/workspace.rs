@@ -396,25 +396,17 @@ impl WorkspaceSchema {
         Ok(true)
     }
 
-    /// The views in the workspace's top directory (local file systems only).
-    fn view_names(&self) -> Vec<String> {
-        if self.context.display_prefix != "/" {
-            return vec![];
-        }
-        let Ok(entries) = std::fs::read_dir(format!("/{}", self.location)) else {
-            return vec![];
-        };
-        let mut names: Vec<String> = entries
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                e.file_name()
-                    .to_str()
-                    .and_then(|n| n.strip_suffix(VIEW_SUFFIX))
-                    .map(str::to_string)
-            })
+    /// The views in the workspace's top directory.
+    pub async fn view_names(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self
+            .list_files("")
+            .await?
+            .into_iter()
+            .filter(|e| !e.is_directory)
+            .filter_map(|e| e.name.strip_suffix(VIEW_SUFFIX).map(str::to_string))
             .collect();
         names.sort();
-        names
+        Ok(names)
     }
 
     /// The entries of one directory of the workspace (not recursive), hidden ones included
@@ -612,8 +604,8 @@ pub fn resolve_path(location: &str, name: &str, allow_outside: bool) -> Option<S
 #[async_trait]
 impl SchemaProvider for WorkspaceSchema {
     fn table_names(&self) -> Vec<String> {
-        // Views are listed; files are listed by SHOW FILES and named by path when queried.
-        self.view_names()
+        // Views are listed by the plugin's async `table_names`; files by SHOW FILES.
+        vec![]
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
