@@ -107,6 +107,19 @@ async fn rows(engine: &Engine, sql: &str) -> Result<Vec<Vec<String>>, String> {
     Ok(rows)
 }
 
+/// Runs `sql` with `$WS` as the bucket's workspace and as the local samples; both answers
+/// must be equal. Returns the rows.
+async fn same_on_s3_and_locally(engine: &Engine, sql: &str) -> Vec<Vec<String>> {
+    let s3 = rows(engine, &sql.replace("$WS", "s3lake.data"))
+        .await
+        .unwrap();
+    let local = rows(engine, &sql.replace("$WS", "dfs.samples"))
+        .await
+        .unwrap();
+    assert_eq!(s3, local, "{sql}");
+    s3
+}
+
 #[tokio::test]
 async fn an_s3_bucket_is_a_workspace_like_any_other() {
     let moto = start_moto();
@@ -128,43 +141,24 @@ async fn an_s3_bucket_is_a_workspace_like_any_other() {
     assert!(engine.warnings().is_empty(), "{:?}", engine.warnings());
     let engine = Arc::new(engine);
 
-    // JSON documents of both firmware versions, with FLATTEN, from the bucket.
-    let got = rows(
+    // JSON documents of both firmware versions, with FLATTEN, from the bucket: the same
+    // answer as over the local sample files.
+    let got = same_on_s3_and_locally(
         &engine,
         "SELECT race_id, ROUND(AVG(t.records.sensors.Speed), 2) FROM \
-         (SELECT race_id, flatten(records) AS records FROM s3lake.data.`telemetry/all_cars`) t \
+         (SELECT race_id, flatten(records) AS records FROM $WS.`telemetry/all_cars`) t \
          GROUP BY race_id ORDER BY race_id",
     )
-    .await
-    .unwrap();
-    // The same query over the local sample files gives the same answer.
-    let local = rows(
-        &engine,
-        "SELECT race_id, ROUND(AVG(t.records.sensors.Speed), 2) FROM \
-         (SELECT race_id, flatten(records) AS records FROM dfs.samples.`telemetry/all_cars`) t \
-         GROUP BY race_id ORDER BY race_id",
-    )
-    .await
-    .unwrap();
-    assert_eq!(got, local);
+    .await;
     assert_eq!(got.len(), 3);
 
     // Parquet and headerless CSV from the bucket, joined.
-    let got = rows(
+    let got = same_on_s3_and_locally(
         &engine,
-        "SELECT COUNT(*), ROUND(SUM(o.order_total), 2) FROM s3lake.data.`customers.all.csv` c \
-         JOIN s3lake.data.orders o ON CAST(c.columns[0] AS BIGINT) = o.cust_id",
+        "SELECT COUNT(*), ROUND(SUM(o.order_total), 2) FROM $WS.`customers.all.csv` c \
+         JOIN $WS.orders o ON CAST(c.columns[0] AS BIGINT) = o.cust_id",
     )
-    .await
-    .unwrap();
-    let local = rows(
-        &engine,
-        "SELECT COUNT(*), ROUND(SUM(o.order_total), 2) FROM dfs.samples.`customers.all.csv` c \
-         JOIN dfs.samples.orders o ON CAST(c.columns[0] AS BIGINT) = o.cust_id",
-    )
-    .await
-    .unwrap();
-    assert_eq!(got, local);
+    .await;
     assert_eq!(got[0][0], "300");
 
     // Files, implicit columns and errors name the bucket.

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListArray, StringArray, StructArray,
-    new_null_array,
+    Array, ArrayRef, AsArray, BooleanArray, GenericListArray, Int64Array, ListArray,
+    OffsetSizeTrait, StringArray, StructArray, new_null_array,
 };
 use arrow::buffer::OffsetBuffer;
 use arrow::compute::{cast, concat};
@@ -317,32 +317,27 @@ impl ScalarUDFImpl for RepeatedContains {
             _ => return exec_err!("REPEATED_CONTAINS takes two arguments"),
         };
         let out: BooleanArray = match list.data_type() {
-            DataType::List(_) => {
-                let l = list.as_list::<i32>();
-                (0..rows)
-                    .map(|i| {
-                        if l.is_null(i) || needle.is_null(i) {
-                            return Ok(Some(false));
-                        }
-                        contains(&l.value(i), &needle, i).map(Some)
-                    })
-                    .collect::<Result<_>>()?
-            }
-            DataType::LargeList(_) => {
-                let l = list.as_list::<i64>();
-                (0..rows)
-                    .map(|i| {
-                        if l.is_null(i) || needle.is_null(i) {
-                            return Ok(Some(false));
-                        }
-                        contains(&l.value(i), &needle, i).map(Some)
-                    })
-                    .collect::<Result<_>>()?
-            }
+            DataType::List(_) => contains_each(list.as_list::<i32>(), &needle)?,
+            DataType::LargeList(_) => contains_each(list.as_list::<i64>(), &needle)?,
             _ => (0..rows).map(|_| Some(false)).collect(),
         };
         Ok(ColumnarValue::Array(Arc::new(out)))
     }
+}
+
+/// REPEATED_CONTAINS row by row: false for a NULL list or value.
+fn contains_each<O: OffsetSizeTrait>(
+    lists: &GenericListArray<O>,
+    needle: &ArrayRef,
+) -> Result<BooleanArray> {
+    (0..lists.len())
+        .map(|i| {
+            if lists.is_null(i) || needle.is_null(i) {
+                return Ok(Some(false));
+            }
+            contains(&lists.value(i), needle, i).map(Some)
+        })
+        .collect()
 }
 
 fn contains(elements: &ArrayRef, needle: &ArrayRef, row: usize) -> Result<bool> {
