@@ -57,6 +57,8 @@ pub struct OptionDef {
     /// The values allowed (any case), when the option is one of a few words.
     pub choices: &'static [&'static str],
     pub description: &'static str,
+    /// Read once when the process starts (system or server config only, never a session's).
+    pub startup: bool,
 }
 
 impl OptionDef {
@@ -70,6 +72,7 @@ pub const STORE_FORMAT: &str = "store.format";
 pub const JSON_ALL_TEXT_MODE: &str = "store.json.all_text_mode";
 pub const JSON_READ_NUMBERS_AS_DOUBLE: &str = "store.json.read_numbers_as_double";
 pub const JSON_SKIP_INVALID_RECORDS: &str = "store.json.reader.skip_invalid_records";
+pub const EXEC_MEMORY_MAX: &str = "exec.memory.max";
 
 /// Every option Auger has.
 pub static OPTIONS: &[OptionDef] = &[
@@ -79,6 +82,7 @@ pub static OPTIONS: &[OptionDef] = &[
         default: "parquet",
         choices: &["parquet", "json", "csv", "tsv", "psv"],
         description: "The format CREATE TABLE AS writes: parquet, json, csv, tsv or psv.",
+        startup: false,
     },
     OptionDef {
         name: JSON_ALL_TEXT_MODE,
@@ -87,6 +91,7 @@ pub static OPTIONS: &[OptionDef] = &[
         choices: &[],
         description: "Read every JSON scalar (numbers, booleans, strings) as VARCHAR, keeping the \
                       text as it is in the file; nested objects and arrays keep their shape.",
+        startup: false,
     },
     OptionDef {
         name: JSON_READ_NUMBERS_AS_DOUBLE,
@@ -94,6 +99,7 @@ pub static OPTIONS: &[OptionDef] = &[
         default: "false",
         choices: &[],
         description: "Read every JSON number as DOUBLE, integers included.",
+        startup: false,
     },
     OptionDef {
         name: JSON_SKIP_INVALID_RECORDS,
@@ -102,6 +108,19 @@ pub static OPTIONS: &[OptionDef] = &[
         choices: &[],
         description: "Skip JSON records that are not valid JSON objects instead of failing the \
                       query; the number skipped is reported after the result.",
+        startup: false,
+    },
+    OptionDef {
+        name: EXEC_MEMORY_MAX,
+        kind: OptionKind::Long,
+        default: "0",
+        choices: &[],
+        description: "Bytes that the sorts, aggregates and joins of all running queries of one \
+                      process may hold together; beyond it they spill to disk, and a query that \
+                      still does not fit fails with a resources error while the others go on. \
+                      0 means no limit. Read when Auger starts: set it with ALTER SYSTEM SET (for \
+                      the next start) or in the options of `auger serve --config`.",
+        startup: true,
     },
 ];
 
@@ -196,6 +215,9 @@ impl fmt::Display for OptionScope {
 pub struct SystemOptions {
     path: Option<std::path::PathBuf>,
     values: std::sync::Mutex<SessionOptions>,
+    /// Values given when the process started (`auger serve --config`), beneath `values`;
+    /// never saved.
+    boot: SessionOptions,
 }
 
 impl SystemOptions {
@@ -221,6 +243,7 @@ impl SystemOptions {
             Self {
                 path: Some(path),
                 values: std::sync::Mutex::new(values),
+                boot: SessionOptions::new(),
             },
             problem,
         )
@@ -231,7 +254,13 @@ impl SystemOptions {
         Self {
             path: None,
             values: std::sync::Mutex::new(SessionOptions::new()),
+            boot: SessionOptions::new(),
         }
+    }
+
+    /// Sets a start-up value (a server config's `options`), beneath `ALTER SYSTEM`'s.
+    pub fn set_boot(&mut self, name: &str, text: &str) -> Result<&'static OptionDef, String> {
+        self.boot.set(name, text)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SessionOptions> {
@@ -243,7 +272,20 @@ impl SystemOptions {
 
     /// The values set, by name.
     pub fn values(&self) -> BTreeMap<&'static str, OptionValue> {
-        self.lock().values.clone()
+        let mut values = self.boot.values.clone();
+        values.extend(self.lock().values.clone());
+        values
+    }
+
+    /// The value in effect for the whole process (start-up, then `ALTER SYSTEM`, then default).
+    pub fn get(&self, name: &str) -> Option<OptionValue> {
+        let def = find_option(name)?;
+        Some(
+            self.values()
+                .get(def.name)
+                .cloned()
+                .unwrap_or_else(|| def.default_value()),
+        )
     }
 
     /// Changes the system values with `f` and saves them (written to a temporary file and

@@ -99,75 +99,9 @@ impl InformationSchema {
         }
     }
 
-    /// Every table that schemas list by name, with its type and (for COLUMNS) its columns.
     async fn tables_batch(&self, which: &str) -> Result<RecordBatch> {
         let columns = which.eq_ignore_ascii_case("COLUMNS");
-        let mut tables: Vec<ListedTable> = vec![];
-        for p in self.plugins() {
-            let catalog = p.catalog();
-            for ws in catalog.schema_names() {
-                let Some(schema) = catalog.schema(&ws) else {
-                    continue;
-                };
-                let shown = SchemaPath {
-                    plugin: p.name().to_string(),
-                    schema: ws.clone(),
-                }
-                .to_string();
-                let kind = if p.kind() == crate::system::SYS {
-                    "SYSTEM_TABLE"
-                } else {
-                    "TABLE"
-                };
-                // A workspace that cannot be listed right now lists no tables.
-                for name in p.table_names(&ws).await.unwrap_or_default() {
-                    if let Ok(Some(view)) = p.view(&ws, &name).await {
-                        tables.push(ListedTable {
-                            schema: shown.clone(),
-                            name,
-                            kind: "VIEW",
-                            columns: view
-                                .fields
-                                .iter()
-                                .map(|f| (f.name.clone(), f.data_type.clone(), f.is_nullable))
-                                .collect(),
-                            definition: view.sql,
-                        });
-                        continue;
-                    }
-                    let columns = if columns {
-                        match schema.table(&name).await {
-                            Ok(Some(t)) => columns_of(&t.schema()),
-                            _ => vec![],
-                        }
-                    } else {
-                        vec![]
-                    };
-                    tables.push(ListedTable {
-                        schema: shown.clone(),
-                        name,
-                        kind,
-                        columns,
-                        definition: String::new(),
-                    });
-                }
-            }
-        }
-        for t in TABLES {
-            let columns = if columns {
-                columns_of(own_table_schema(t)?.as_ref())
-            } else {
-                vec![]
-            };
-            tables.push(ListedTable {
-                schema: INFORMATION_SCHEMA.to_string(),
-                name: t.to_string(),
-                kind: "SYSTEM_TABLE",
-                columns,
-                definition: String::new(),
-            });
-        }
-        tables.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        let tables = listed_tables(self.plugins(), columns).await?;
         tables_output(which, &tables)
     }
 
@@ -437,4 +371,120 @@ impl SchemaProvider for InfoSchemaTables {
     fn table_exist(&self, name: &str) -> bool {
         TABLES.iter().any(|t| t.eq_ignore_ascii_case(name))
     }
+}
+
+/// Every table that schemas list by name, with its type and (when `columns`) its columns,
+/// ordered by schema and name.
+async fn listed_tables(
+    plugins: Vec<Arc<dyn StoragePlugin>>,
+    columns: bool,
+) -> Result<Vec<ListedTable>> {
+    let mut tables: Vec<ListedTable> = vec![];
+    for p in plugins {
+        let catalog = p.catalog();
+        for ws in catalog.schema_names() {
+            let Some(schema) = catalog.schema(&ws) else {
+                continue;
+            };
+            let shown = SchemaPath {
+                plugin: p.name().to_string(),
+                schema: ws.clone(),
+            }
+            .to_string();
+            let kind = if p.kind() == crate::system::SYS {
+                "SYSTEM_TABLE"
+            } else {
+                "TABLE"
+            };
+            // A workspace that cannot be listed right now lists no tables.
+            for name in p.table_names(&ws).await.unwrap_or_default() {
+                if let Ok(Some(view)) = p.view(&ws, &name).await {
+                    tables.push(ListedTable {
+                        schema: shown.clone(),
+                        name,
+                        kind: "VIEW",
+                        columns: view
+                            .fields
+                            .iter()
+                            .map(|f| (f.name.clone(), f.data_type.clone(), f.is_nullable))
+                            .collect(),
+                        definition: view.sql,
+                    });
+                    continue;
+                }
+                let columns = if columns {
+                    match schema.table(&name).await {
+                        Ok(Some(t)) => columns_of(&t.schema()),
+                        _ => vec![],
+                    }
+                } else {
+                    vec![]
+                };
+                tables.push(ListedTable {
+                    schema: shown.clone(),
+                    name,
+                    kind,
+                    columns,
+                    definition: String::new(),
+                });
+            }
+        }
+    }
+    for t in TABLES {
+        let columns = if columns {
+            columns_of(own_table_schema(t)?.as_ref())
+        } else {
+            vec![]
+        };
+        tables.push(ListedTable {
+            schema: INFORMATION_SCHEMA.to_string(),
+            name: t.to_string(),
+            kind: "SYSTEM_TABLE",
+            columns,
+            definition: String::new(),
+        });
+    }
+    tables.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+    Ok(tables)
+}
+
+/// A schema and table that the namespace lists, with its type (`TABLE`, `VIEW`,
+/// `SYSTEM_TABLE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableListing {
+    pub schema: String,
+    pub name: String,
+    pub kind: String,
+}
+
+/// Every schema name (`dfs.tmp`), sorted, INFORMATION_SCHEMA's included.
+pub fn schema_names(registry: &PluginRegistry) -> Vec<String> {
+    let mut names: Vec<String> = registry
+        .plugins()
+        .iter()
+        .flat_map(|p| {
+            p.catalog().schema_names().into_iter().map(|ws| {
+                SchemaPath {
+                    plugin: p.name().to_string(),
+                    schema: ws,
+                }
+                .to_string()
+            })
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Every table that schemas list by name (what INFORMATION_SCHEMA.`TABLES` shows).
+pub async fn table_listings(registry: &PluginRegistry) -> Result<Vec<TableListing>> {
+    Ok(listed_tables(registry.plugins(), false)
+        .await?
+        .into_iter()
+        .map(|t| TableListing {
+            schema: t.schema,
+            name: t.name,
+            kind: t.kind.to_string(),
+        })
+        .collect())
 }

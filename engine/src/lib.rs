@@ -27,19 +27,26 @@ mod system;
 use std::sync::Arc;
 
 use auger_catalog::{AugerHome, PluginRegistry, StoragePluginFactory};
-use auger_common::options::SystemOptions;
+use auger_common::options::{EXEC_MEMORY_MAX, OptionValue, SystemOptions};
 use auger_storage_dfs::DfsPluginFactory;
+use datafusion::execution::memory_pool::{FairSpillPool, MemoryPool, UnboundedMemoryPool};
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 
 pub use builtin::samples_dir;
 pub use dialect::DrillDialect;
+pub use information_schema::{CATALOG, TableListing};
 pub use names::{SchemaPath, TableName};
-pub use session::{QueryOutput, Session};
+pub use session::{QueryOutput, Session, StatementShape};
 
 /// Errors raised while setting the engine up.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
     Catalog(#[from] auger_catalog::Error),
+    #[error("{0}")]
+    Options(String),
+    #[error("cannot set up query execution: {0}")]
+    Runtime(String),
 }
 
 /// What every session of a process shares: the home directory and the storage plugins.
@@ -48,6 +55,7 @@ pub struct Engine {
     registry: Arc<PluginRegistry>,
     system_options: Arc<SystemOptions>,
     profiles: Arc<profile::ProfileStore>,
+    runtime: Arc<RuntimeEnv>,
     warnings: Vec<String>,
 }
 
@@ -56,14 +64,38 @@ impl Engine {
     /// and the plugin configs of `$AUGER_HOME/storage/` (one `<name>.json` per plugin; a
     /// `dfs.json` there replaces the built-in one).
     pub fn new(home: AugerHome) -> Result<Self, Error> {
+        Self::with_boot_options(home, &[])
+    }
+
+    /// As [`Engine::new`], with start-up option values (a server config's `options`) beneath
+    /// those of `ALTER SYSTEM`. An unknown option or a bad value is an error.
+    pub fn with_boot_options(home: AugerHome, boot: &[(String, String)]) -> Result<Self, Error> {
         let inference_cache = home.root().join("cache").join("inference");
         let factories: Vec<Arc<dyn StoragePluginFactory>> =
             vec![Arc::new(DfsPluginFactory::with_cache_dir(inference_cache))];
         let registry = Arc::new(PluginRegistry::new());
         registry.register_config("dfs", &builtin::dfs_config(), &factories, &home)?;
         let mut warnings = registry.load_dir(&home.storage_dir(), &factories, &home);
-        let (system_options, problem) = SystemOptions::load(home.root().join("options.json"));
+        let (mut system_options, problem) = SystemOptions::load(home.root().join("options.json"));
         warnings.extend(problem);
+        for (name, value) in boot {
+            system_options
+                .set_boot(name, value)
+                .map_err(Error::Options)?;
+        }
+        let pool: Arc<dyn MemoryPool> = match system_options.get(EXEC_MEMORY_MAX) {
+            Some(OptionValue::Long(n)) if n > 0 => {
+                Arc::new(FairSpillPool::new(usize::try_from(n).unwrap_or(usize::MAX)))
+            }
+            _ => Arc::new(UnboundedMemoryPool::default()),
+        };
+        let runtime = RuntimeEnvBuilder::new()
+            .with_object_store_registry(Arc::new(stores::PluginObjectStores::new(Arc::clone(
+                &registry,
+            ))))
+            .with_memory_pool(pool)
+            .build_arc()
+            .map_err(|e| Error::Runtime(e.to_string()))?;
         // `sys` is Auger's own: registered last, so no config can take its name.
         let profiles = Arc::new(profile::ProfileStore::new(home.root().join("profiles")));
         registry.register(Arc::new(system::SysPlugin::new(
@@ -78,6 +110,7 @@ impl Engine {
             registry,
             system_options: Arc::new(system_options),
             profiles,
+            runtime,
             warnings,
         })
     }
@@ -95,11 +128,34 @@ impl Engine {
         &self.registry
     }
 
+    /// A session for the operating system's user (the shell).
     pub fn session(&self) -> Session {
+        self.session_for(&profile::os_user())
+    }
+
+    /// A session whose queries run as `user` (a server's authenticated user).
+    pub fn session_for(&self, user: &str) -> Session {
         Session::new(
             Arc::clone(&self.registry),
             Arc::clone(&self.system_options),
             Arc::clone(&self.profiles),
+            Arc::clone(&self.runtime),
+            user.to_string(),
         )
+    }
+
+    /// Every schema name (`dfs.tmp`), sorted.
+    pub fn schema_names(&self) -> Vec<String> {
+        information_schema::schema_names(&self.registry)
+    }
+
+    /// Every table that schemas list by name, as INFORMATION_SCHEMA.`TABLES` shows them.
+    pub async fn tables(&self) -> datafusion::error::Result<Vec<TableListing>> {
+        information_schema::table_listings(&self.registry).await
+    }
+
+    /// The memory the running queries of this process hold now, in bytes.
+    pub fn memory_reserved(&self) -> usize {
+        self.runtime.memory_pool.reserved()
     }
 }

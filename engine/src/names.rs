@@ -431,13 +431,13 @@ impl SessionCatalogs {
         }
     }
 
-    /// Makes `tables` visible to planning until the returned guard is dropped.
-    pub fn hold(&self, tables: HashMap<TableName, Arc<dyn TableProvider>>) -> OpenedTables {
-        let names: Vec<TableName> = tables.keys().cloned().collect();
-        lock(&self.opened).extend(tables);
-        OpenedTables {
-            opened: Arc::clone(&self.opened),
-            names,
+    /// The catalogs one statement plans against: the registry's, with `tables` (opened for
+    /// this statement) in front. Each statement has its own, so statements running at once in
+    /// one session never see each other's tables.
+    pub fn for_statement(&self, tables: HashMap<TableName, Arc<dyn TableProvider>>) -> Self {
+        Self {
+            registry: Arc::clone(&self.registry),
+            opened: Arc::new(Mutex::new(tables)),
         }
     }
 }
@@ -446,21 +446,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     match m.lock() {
         Ok(g) => g,
         Err(poisoned) => poisoned.into_inner(),
-    }
-}
-
-/// Removes a statement's opened tables when planning is over.
-pub struct OpenedTables {
-    opened: Arc<Mutex<HashMap<TableName, Arc<dyn TableProvider>>>>,
-    names: Vec<TableName>,
-}
-
-impl Drop for OpenedTables {
-    fn drop(&mut self) {
-        let mut opened = lock(&self.opened);
-        for n in &self.names {
-            opened.remove(n);
-        }
     }
 }
 

@@ -38,6 +38,7 @@ impl ProfileStore {
     }
 
     /// A store that keeps only the newest `keep` profiles.
+    #[cfg(test)]
     pub fn with_keep(dir: PathBuf, keep: usize) -> Self {
         Self { dir, keep }
     }
@@ -113,8 +114,8 @@ pub fn new_query_id() -> String {
     )
 }
 
-/// The user queries run as.
-pub fn user() -> String {
+/// The user embedded queries run as: the operating system's.
+pub fn os_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "anonymous".into())
@@ -125,15 +126,17 @@ pub struct Recorder {
     store: Arc<ProfileStore>,
     id: String,
     text: String,
+    user: String,
     start_ms: i64,
 }
 
 impl Recorder {
-    pub fn start(store: Arc<ProfileStore>, text: &str) -> Self {
+    pub fn start(store: Arc<ProfileStore>, text: &str, user: &str) -> Self {
         Self {
             store,
             id: new_query_id(),
             text: text.to_string(),
+            user: user.to_string(),
             start_ms: now_ms(),
         }
     }
@@ -162,7 +165,7 @@ impl Recorder {
         let profile = json!({
             "queryId": self.id,
             "query": self.text,
-            "user": user(),
+            "user": self.user,
             "start": self.start_ms,
             "end": end,
             "totalTimeMs": end - self.start_ms,

@@ -41,9 +41,8 @@ use crate::names::{
 };
 use crate::profile::{ProfileStore, Recorder};
 use crate::set_option::{OptionStatement, Scope};
-use crate::stores::PluginObjectStores;
 use crate::subscript::ZeroBasedSubscripts;
-use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::physical_plan::EmptyRecordBatchStream;
 
 /// The rows a statement produced, streamed.
@@ -71,13 +70,25 @@ pub struct Session {
     options: Mutex<SessionOptions>,
     system_options: Arc<SystemOptions>,
     profiles: Arc<ProfileStore>,
+    user: String,
+}
+
+/// What a statement will return, found without running it (for prepared statements).
+#[derive(Debug, Clone)]
+pub struct StatementShape {
+    /// The result's columns; `None` when only running the statement tells (SHOW FILES, DDL).
+    pub schema: Option<SchemaRef>,
+    /// One field per `?`, in order (`$1`, `$2`, ...); type Null where the query leaves it open.
+    pub parameters: SchemaRef,
 }
 
 impl Session {
-    pub fn new(
+    pub(crate) fn new(
         registry: Arc<PluginRegistry>,
         system_options: Arc<SystemOptions>,
         profiles: Arc<ProfileStore>,
+        runtime: Arc<RuntimeEnv>,
+        user: String,
     ) -> Self {
         let catalogs = Arc::new(SessionCatalogs::new(Arc::clone(&registry)));
         let mut config = SessionConfig::new()
@@ -88,10 +99,6 @@ impl Session {
         config.options_mut().sql_parser.enable_ident_normalization = false;
         let mut planners: Vec<Arc<dyn ExprPlanner>> = vec![Arc::new(ZeroBasedSubscripts)];
         planners.extend(SessionStateDefaults::default_expr_planners());
-        let runtime = RuntimeEnvBuilder::new()
-            .with_object_store_registry(Arc::new(PluginObjectStores::new(Arc::clone(&registry))))
-            .build_arc()
-            .unwrap_or_else(|_| Arc::new(RuntimeEnv::default()));
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime)
@@ -109,7 +116,13 @@ impl Session {
             options: Mutex::new(SessionOptions::new()),
             system_options,
             profiles,
+            user,
         }
+    }
+
+    /// The user this session's queries run as (in their profiles).
+    pub fn user(&self) -> &str {
+        &self.user
     }
 
     /// Every function a query can call, with its kind, for `sys.functions`.
@@ -197,6 +210,17 @@ impl Session {
             };
             return Ok(Some(ok_summary(&summary)?));
         }
+        if let Some(def) = name
+            .as_deref()
+            .and_then(auger_common::options::find_option)
+            .filter(|d| d.startup)
+        {
+            return Err(DataFusionError::Plan(format!(
+                "{} is read when Auger starts and cannot be set for a session: use ALTER SYSTEM \
+                 SET (it applies at the next start) or the options of the server config",
+                def.name
+            )));
+        }
         let summary = match statement {
             OptionStatement::Set { name, value, .. } => {
                 let def = self
@@ -236,8 +260,17 @@ impl Session {
 
     /// Runs one statement; its profile is written when its result has been read.
     pub async fn execute(&self, sql: &str) -> Result<QueryOutput> {
-        let recorder = Recorder::start(Arc::clone(&self.profiles), sql);
-        match self.execute_statement(sql).await {
+        self.execute_with_parameters(sql, vec![]).await
+    }
+
+    /// Runs one statement with values for its `?` placeholders, in order.
+    pub async fn execute_with_parameters(
+        &self,
+        sql: &str,
+        parameters: Vec<datafusion::common::ScalarValue>,
+    ) -> Result<QueryOutput> {
+        let recorder = Recorder::start(Arc::clone(&self.profiles), sql, &self.user);
+        match self.execute_statement(sql, parameters).await {
             Ok(mut output) => {
                 output.query_id = recorder.id().to_string();
                 let stream = std::mem::replace(
@@ -254,7 +287,71 @@ impl Session {
         }
     }
 
-    async fn execute_statement(&self, sql: &str) -> Result<QueryOutput> {
+    /// The result columns and parameters of a statement, without running it.
+    pub async fn prepare(&self, sql: &str) -> Result<StatementShape> {
+        let unknown = || StatementShape {
+            schema: None,
+            parameters: Arc::new(Schema::empty()),
+        };
+        let dialect = DrillDialect;
+        if crate::explain::parse(sql).is_some()
+            || crate::ctas::parse(&dialect, sql)
+                .map_err(DataFusionError::Plan)?
+                .is_some()
+            || crate::metadata::parse(&dialect, sql)
+                .map_err(DataFusionError::Plan)?
+                .is_some()
+            || crate::set_option::parse(&dialect, sql)
+                .map_err(DataFusionError::Plan)?
+                .is_some()
+        {
+            return Ok(unknown());
+        }
+        let statement = self.parse_one(sql)?;
+        let is_query = matches!(&statement, DFStatement::Statement(s)
+            if matches!(s.as_ref(), Statement::Query(_)));
+        if !is_query {
+            return Ok(unknown());
+        }
+        let plan = self
+            .logical_plan(statement, self.default_schema(), vec![])
+            .await?;
+        let mut parameters: Vec<(usize, Field)> = plan
+            .get_parameter_types()?
+            .into_iter()
+            .map(|(name, ty)| {
+                let position = name.trim_start_matches('$').parse::<usize>().unwrap_or(0);
+                (
+                    position,
+                    Field::new(name, ty.unwrap_or(DataType::Null), true),
+                )
+            })
+            .collect();
+        parameters.sort_by_key(|(position, _)| *position);
+        Ok(StatementShape {
+            schema: Some(Arc::new(plan.schema().as_arrow().clone())),
+            parameters: Arc::new(Schema::new(
+                parameters.into_iter().map(|(_, f)| f).collect::<Vec<_>>(),
+            )),
+        })
+    }
+
+    async fn execute_statement(
+        &self,
+        sql: &str,
+        parameters: Vec<datafusion::common::ScalarValue>,
+    ) -> Result<QueryOutput> {
+        if !parameters.is_empty() {
+            let statement = self.parse_one(sql)?;
+            let is_query = matches!(&statement, DFStatement::Statement(s)
+                if matches!(s.as_ref(), Statement::Query(_)));
+            if !is_query {
+                return Err(DataFusionError::Plan(
+                    "Parameters can be bound to queries (SELECT) only".into(),
+                ));
+            }
+            return self.run_planned(statement, parameters).await;
+        }
         let dialect = DrillDialect;
         if let Some((query, level)) = crate::explain::parse(sql) {
             let statement = self.parse_one(query)?;
@@ -301,7 +398,7 @@ impl Session {
         {
             return Ok(output);
         }
-        self.run_planned(statement).await
+        self.run_planned(statement, vec![]).await
     }
 
     /// SHOW FILES, SHOW TABLES, DESCRIBE [TABLE], DESCRIBE SCHEMA.
@@ -534,8 +631,10 @@ impl Session {
             respell_identifiers(inner, &known)?;
             crate::field_access::dots_after_subscripts(inner);
         }
-        let _held = self.catalogs.hold(opened);
-        self.ctx.state().statement_to_plan(statement).await
+        let state = SessionStateBuilder::new_from_existing(self.ctx.state())
+            .with_catalog_list(Arc::new(self.catalogs.for_statement(opened)))
+            .build();
+        state.statement_to_plan(statement).await
     }
 
     /// The view `name` planned in its own schema, if `name` is a view.
@@ -739,10 +838,17 @@ impl Session {
         ok_summary(&summary.join("; "))
     }
 
-    async fn run_planned(&self, statement: DFStatement) -> Result<QueryOutput> {
-        let plan = self
+    async fn run_planned(
+        &self,
+        statement: DFStatement,
+        parameters: Vec<datafusion::common::ScalarValue>,
+    ) -> Result<QueryOutput> {
+        let mut plan = self
             .logical_plan(statement, self.default_schema(), vec![])
             .await?;
+        if !parameters.is_empty() {
+            plan = plan.with_param_values(parameters)?;
+        }
         let frame = self.ctx.execute_logical_plan(plan).await?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let task = Arc::new(frame.task_ctx());

@@ -1,23 +1,31 @@
-//! `auger`: the shell on the embedded engine.
+//! `auger`: the shell on the embedded engine or on a server (`--connect`), the server itself
+//! (`auger serve`), and its users (`auger user`).
 
+mod backend;
 mod output;
 mod repl;
 mod run;
 mod script;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use auger_catalog::AugerHome;
 use auger_engine::Engine;
-use clap::Parser;
+use auger_flight_server::client::{ConnectOptions, RemoteSession};
+use clap::{Parser, Subcommand};
 
+use backend::Backend;
 use output::OutputFormat;
 
 /// Auger: schema-free SQL over files, in Drill's dialect.
 #[derive(Debug, Parser)]
 #[command(name = "auger", version, about)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Run these statements (separated by ';') and exit.
     #[arg(
         short = 'e',
@@ -38,6 +46,35 @@ struct Args {
     /// Print no row counts or timings.
     #[arg(short, long)]
     quiet: bool,
+
+    /// Run statements on a server instead of the embedded engine: grpc://host:31010 or
+    /// grpc+tls://host:31010.
+    #[arg(long, value_name = "URL")]
+    connect: Option<String>,
+
+    /// The user to log in as on the server (the password is asked for, or read from
+    /// AUGER_PASSWORD).
+    #[arg(long, value_name = "USER", requires = "connect")]
+    user: Option<String>,
+
+    /// The certificate authority (PEM) that signed the server's certificate, for grpc+tls://
+    /// when the system does not already trust it.
+    #[arg(long, value_name = "FILE", requires = "connect")]
+    tls_ca: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve Arrow Flight SQL (Drill's client port, 31010) to programs and remote shells.
+    Serve(serve::ServeArgs),
+    /// Manage the users of `auger serve --auth password`.
+    User {
+        #[command(subcommand)]
+        action: serve::UserAction,
+        /// The users file (default: $AUGER_HOME/users.json).
+        #[arg(long, value_name = "FILE", global = true)]
+        users_file: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -52,20 +89,60 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let engine = match Engine::new(AugerHome::from_env()) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return ExitCode::from(2);
+    let home = AugerHome::from_env();
+    match args.command {
+        Some(Command::Serve(serve_args)) => return serve::serve(&runtime, home, serve_args),
+        Some(Command::User { action, users_file }) => {
+            return serve::user(&home, users_file, action);
+        }
+        None => {}
+    }
+
+    let backend = match &args.connect {
+        Some(url) => {
+            let password = match &args.user {
+                Some(user) => {
+                    match serve::password_from_env_or_prompt(&format!("Password for {user}: ")) {
+                        Ok(p) => Some(p),
+                        Err(e) => {
+                            eprintln!("Error: {e}");
+                            return ExitCode::from(2);
+                        }
+                    }
+                }
+                None => None,
+            };
+            let options = ConnectOptions {
+                url: url.clone(),
+                user: args.user.clone(),
+                password,
+                tls_ca: args.tls_ca.clone(),
+            };
+            match runtime.block_on(RemoteSession::connect(&options)) {
+                Ok(session) => Backend::remote(session),
+                Err(e) => {
+                    eprintln!("Error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        None => {
+            let engine = match Engine::new(home.clone()) {
+                Ok(e) => e,
+                Err(e) => {
+                    eprintln!("Error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            for warning in engine.warnings() {
+                eprintln!("Warning: {warning}");
+            }
+            Backend::Embedded(engine.session())
         }
     };
     if let Err(e) = run::install_interrupt_handler() {
         eprintln!("Warning: Ctrl-C will not cancel queries: {e}");
     }
-    for warning in engine.warnings() {
-        eprintln!("Warning: {warning}");
-    }
-    let session = engine.session();
     let options = run::RunOptions {
         format: args.format,
         quiet: args.quiet,
@@ -83,7 +160,7 @@ fn main() -> ExitCode {
         (None, None) => None,
     };
     match script {
-        Some(text) => runtime.block_on(run::run_script(&session, &text, &options)),
-        None => repl::run(&runtime, &engine, &session, &options),
+        Some(text) => runtime.block_on(run::run_script(&backend, &text, &options)),
+        None => repl::run(&runtime, &home, &backend, &options),
     }
 }

@@ -3,11 +3,11 @@
 
 use std::process::ExitCode;
 
-use auger_engine::Engine;
-use auger_engine::Session;
+use auger_catalog::AugerHome;
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
+use crate::backend::Backend;
 use crate::run::{Failure, RunOptions, run_statement};
 use crate::script::{is_only_comments, split_statements};
 
@@ -24,8 +24,8 @@ Ctrl-C cancels the running query; at the prompt it clears the current input.";
 
 pub fn run(
     runtime: &tokio::runtime::Runtime,
-    engine: &Engine,
-    session: &Session,
+    home: &AugerHome,
+    backend: &Backend,
     options: &RunOptions,
 ) -> ExitCode {
     let mut editor = match DefaultEditor::new() {
@@ -35,7 +35,7 @@ pub fn run(
             return ExitCode::from(2);
         }
     };
-    let history = engine.home().history_file();
+    let history = home.history_file();
     if let Some(dir) = history.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
@@ -101,7 +101,7 @@ pub fn run(
             buffer.clear();
         }
         for sql in statements {
-            match runtime.block_on(run_statement(session, &sql, options)) {
+            match runtime.block_on(run_statement(backend, &sql, options)) {
                 Ok(()) => {}
                 Err(Failure::Error(message)) => eprintln!("Error: {message}"),
                 Err(Failure::Cancelled) => eprintln!("Query cancelled."),

@@ -8,10 +8,9 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use auger_common::error::user_message;
-use auger_engine::Session;
 use futures::StreamExt;
 
+use crate::backend::Backend;
 use crate::output::{OutputFormat, ResultWriter};
 use crate::script::split_statements;
 
@@ -27,13 +26,13 @@ pub enum Failure {
 }
 
 /// Runs every statement of a script; stops at the first failure.
-pub async fn run_script(session: &Session, text: &str, options: &RunOptions) -> ExitCode {
+pub async fn run_script(backend: &Backend, text: &str, options: &RunOptions) -> ExitCode {
     let (mut statements, rest) = split_statements(text);
     if !crate::script::is_only_comments(&rest) {
         statements.push(rest.trim().to_string());
     }
     for sql in statements {
-        match run_statement(session, &sql, options).await {
+        match run_statement(backend, &sql, options).await {
             Ok(()) => {}
             Err(Failure::Error(message)) => {
                 eprintln!("Error: {message}");
@@ -49,7 +48,7 @@ pub async fn run_script(session: &Session, text: &str, options: &RunOptions) -> 
 }
 
 pub async fn run_statement(
-    session: &Session,
+    backend: &Backend,
     sql: &str,
     options: &RunOptions,
 ) -> Result<(), Failure> {
@@ -58,10 +57,13 @@ pub async fn run_statement(
     let interrupted = interrupts().notified();
     let progress = Progress::start(Arc::clone(&rows), started);
     let outcome = tokio::select! {
-        r = execute(session, sql, options.format, &rows) => r.map_err(Failure::Error),
+        r = execute(backend, sql, options.format, &rows) => r.map_err(Failure::Error),
         _ = interrupted => Err(Failure::Cancelled),
     };
     drop(progress);
+    if matches!(outcome, Err(Failure::Cancelled)) {
+        backend.cancel_running().await;
+    }
     if let Ok((count, skipped)) = &outcome
         && !options.quiet
     {
@@ -80,16 +82,16 @@ pub async fn run_statement(
 }
 
 async fn execute(
-    session: &Session,
+    backend: &Backend,
     sql: &str,
     format: OutputFormat,
     rows: &AtomicUsize,
 ) -> Result<(usize, usize), String> {
-    let mut output = session.execute(sql).await.map_err(|e| user_message(&e))?;
+    let mut output = backend.execute(sql).await?;
     let stdout = std::io::stdout();
     let mut writer = ResultWriter::new(format, stdout.lock(), Arc::clone(&output.schema));
-    while let Some(batch) = output.stream.next().await {
-        let batch = batch.map_err(|e| user_message(&e))?;
+    while let Some(batch) = output.batches.next().await {
+        let batch = batch?;
         rows.fetch_add(batch.num_rows(), Ordering::Relaxed);
         writer.write(&batch).map_err(|e| e.to_string())?;
     }

@@ -1,7 +1,8 @@
 //! auger-tests: the sqllogictest database adapters and helpers for end-to-end suites.
 //!
 //! `.slt` files under `tests/slt/` are the specification of what SQL shows; [`EmbeddedDb`]
-//! runs them on the embedded engine.
+//! runs them on the embedded engine, and [`ServedDb`] runs them through a Flight SQL client
+//! against an `auger serve` server of their own, so the two can never drift apart.
 
 use std::sync::Arc;
 
@@ -44,6 +45,17 @@ pub fn install_fixtures_plugin(
     )
 }
 
+/// A fresh temporary home directory holding the `fixtures` plugin config (its `scratch`
+/// workspace inside it).
+pub fn fixture_home() -> Result<tempfile::TempDir, DbError> {
+    let home = tempfile::tempdir().map_err(|e| DbError(e.to_string()))?;
+    let scratch = home.path().join("scratch");
+    std::fs::create_dir_all(&scratch).map_err(|e| DbError(e.to_string()))?;
+    let scratch = std::fs::canonicalize(&scratch).map_err(|e| DbError(e.to_string()))?;
+    install_fixtures_plugin(home.path(), &scratch).map_err(|e| DbError(e.to_string()))?;
+    Ok(home)
+}
+
 /// One session on an embedded engine whose home is a fresh temporary directory holding the
 /// `fixtures` plugin config.
 pub struct EmbeddedDb {
@@ -67,11 +79,7 @@ impl EmbeddedDb {
     }
 
     pub fn new() -> Result<Self, DbError> {
-        let home = tempfile::tempdir().map_err(|e| DbError(e.to_string()))?;
-        let scratch = home.path().join("scratch");
-        std::fs::create_dir_all(&scratch).map_err(|e| DbError(e.to_string()))?;
-        let scratch = std::fs::canonicalize(&scratch).map_err(|e| DbError(e.to_string()))?;
-        install_fixtures_plugin(home.path(), &scratch).map_err(|e| DbError(e.to_string()))?;
+        let home = fixture_home()?;
         let engine =
             Arc::new(Engine::new(AugerHome::at(home.path())).map_err(|e| DbError(e.to_string()))?);
         if let Some(problem) = engine.warnings().first() {
@@ -116,43 +124,127 @@ pub fn slt_value(column: &ArrayRef, row: usize) -> Result<String, DbError> {
     }
 }
 
+/// A result's rows as `.slt` expectations write them.
+async fn slt_rows(
+    schema: &arrow::datatypes::Schema,
+    mut batches: impl futures::Stream<Item = Result<arrow::array::RecordBatch, DbError>> + Unpin,
+) -> Result<DBOutput<DefaultColumnType>, DbError> {
+    let types = schema
+        .fields()
+        .iter()
+        .map(|f| column_type(f.data_type()))
+        .collect();
+    let mut rows = vec![];
+    while let Some(batch) = batches.next().await {
+        let batch = batch?;
+        for row in 0..batch.num_rows() {
+            rows.push(
+                batch
+                    .columns()
+                    .iter()
+                    .map(|c| slt_value(c, row))
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
+        }
+    }
+    Ok(DBOutput::Rows { types, rows })
+}
+
 #[async_trait::async_trait]
 impl sqllogictest::AsyncDB for EmbeddedDb {
     type Error = DbError;
     type ColumnType = DefaultColumnType;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, DbError> {
-        let mut output = self
+        let output = self
             .session
             .execute(sql)
             .await
             .map_err(|e| DbError(user_message(&e)))?;
-        let types = output
-            .schema
-            .fields()
-            .iter()
-            .map(|f| column_type(f.data_type()))
-            .collect();
-        let mut rows = vec![];
-        while let Some(batch) = output.stream.next().await {
-            let batch = batch.map_err(|e| DbError(user_message(&e)))?;
-            for row in 0..batch.num_rows() {
-                rows.push(
-                    batch
-                        .columns()
-                        .iter()
-                        .map(|c| slt_value(c, row))
-                        .collect::<Result<Vec<_>, _>>()?,
-                );
-            }
-        }
-        Ok(DBOutput::Rows { types, rows })
+        let schema = Arc::clone(&output.schema);
+        slt_rows(
+            &schema,
+            output
+                .stream
+                .map(|b| b.map_err(|e| DbError(user_message(&e)))),
+        )
+        .await
     }
 
     async fn shutdown(&mut self) {}
 
     fn engine_name(&self) -> &str {
         "auger"
+    }
+
+    async fn sleep(dur: std::time::Duration) {
+        tokio::time::sleep(dur).await;
+    }
+}
+
+/// An `auger serve` server of its own (home as [`EmbeddedDb`]'s, on a port the system chose)
+/// and one Flight SQL session on it.
+pub struct ServedDb {
+    _home: tempfile::TempDir,
+    server: Option<auger_flight_server::RunningServer>,
+    session: auger_flight_server::client::RemoteSession,
+}
+
+impl ServedDb {
+    pub async fn new() -> Result<Self, DbError> {
+        let home = fixture_home()?;
+        let config = auger_flight_server::ServerConfig {
+            port: 0,
+            ..Default::default()
+        };
+        let server = auger_flight_server::Server::new(config, AugerHome::at(home.path()))
+            .map_err(|e| DbError(e.to_string()))?;
+        if let Some(problem) = server.warnings().first() {
+            return Err(DbError(problem.clone()));
+        }
+        let server = server.start().await.map_err(|e| DbError(e.to_string()))?;
+        let session = auger_flight_server::client::RemoteSession::connect(
+            &auger_flight_server::client::ConnectOptions {
+                url: server.url(),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| DbError(e.to_string()))?;
+        Ok(Self {
+            _home: home,
+            server: Some(server),
+            session,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl sqllogictest::AsyncDB for ServedDb {
+    type Error = DbError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, DbError> {
+        let result = self
+            .session
+            .execute(sql)
+            .await
+            .map_err(|e| DbError(e.message))?;
+        slt_rows(
+            &result.schema,
+            result.batches.map(|b| b.map_err(|e| DbError(e.message))),
+        )
+        .await
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = server.shutdown().await;
+        }
+    }
+
+    fn engine_name(&self) -> &str {
+        "auger-served"
     }
 
     async fn sleep(dur: std::time::Duration) {
