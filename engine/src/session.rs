@@ -513,7 +513,12 @@ impl Session {
             .build()?
             .parse_statements()?;
         match (statements.pop_front(), statements.is_empty()) {
-            (Some(s), true) => Ok(s),
+            (Some(mut s), true) => {
+                if let DFStatement::Statement(inner) = &mut s {
+                    number_placeholders(inner);
+                }
+                Ok(s)
+            }
             (None, _) => Err(DataFusionError::Plan("No statement to run".into())),
             (Some(_), false) => Err(DataFusionError::Plan(
                 "Run one statement at a time (the shell splits scripts at ';')".into(),
@@ -861,6 +866,23 @@ impl Session {
             query_id: String::new(),
         })
     }
+}
+
+/// JDBC/ODBC-style `?` placeholders become `$1`, `$2`, ... in the order they are written, the
+/// form DataFusion binds parameters to.
+fn number_placeholders(statement: &mut Statement) {
+    use sqlparser::ast::{Expr as SqlExpr, Value};
+    let mut next = 0usize;
+    let _ = sqlparser::ast::visit_expressions_mut(statement, |expr: &mut SqlExpr| {
+        if let SqlExpr::Value(v) = expr
+            && let Value::Placeholder(p) = &mut v.value
+            && p == "?"
+        {
+            next += 1;
+            *p = format!("${next}");
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
 }
 
 /// The SQL statement inside DataFusion's wrapper (also under EXPLAIN).
