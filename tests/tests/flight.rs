@@ -514,8 +514,7 @@ async fn a_query_over_the_memory_limit_fails_alone() {
                 .batches
                 .try_collect::<Vec<_>>()
                 .await
-                .err()
-                .expect("20 million values cannot fit in 8 MB"),
+                .expect_err("20 million values cannot fit in 8 MB"),
         }
     };
     let (e, small) = tokio::join!(big, rows(&other, "SELECT COUNT(*) FROM range(1000)"));
