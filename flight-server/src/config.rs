@@ -106,7 +106,16 @@ impl ServerConfig {
             message,
         };
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-        let doc: ConfigDocument = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let doc: ConfigDocument =
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
+                .map_err(|e| {
+                    let path = e.path().to_string();
+                    if path == "." {
+                        bad(e.into_inner().to_string())
+                    } else {
+                        bad(format!("{path}: {}", e.into_inner()))
+                    }
+                })?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut config = Self::default();
         if let Some(host) = doc.host {
