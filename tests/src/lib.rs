@@ -251,3 +251,101 @@ impl sqllogictest::AsyncDB for ServedDb {
         tokio::time::sleep(dur).await;
     }
 }
+
+fn openssl(args: &[&str], dir: &std::path::Path) -> Result<(), DbError> {
+    let status = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|e| {
+            DbError(format!(
+                "openssl must be installed (tests/run installs it): {e}"
+            ))
+        })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(DbError(format!("openssl {args:?} failed")))
+    }
+}
+
+/// A server certificate and key for 127.0.0.1 and localhost, and the certificate authority
+/// (`ca`) that signed it, for TLS tests.
+pub struct TestCertificate {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+    pub ca: std::path::PathBuf,
+}
+
+/// Makes a [`TestCertificate`] in `dir` with the `openssl` command.
+pub fn test_certificate(dir: &std::path::Path) -> TestCertificate {
+    let made = (|| {
+        openssl(
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=Auger test CA",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+            ],
+            dir,
+        )?;
+        openssl(
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                "key.pem",
+                "-out",
+                "server.csr",
+            ],
+            dir,
+        )?;
+        std::fs::write(
+            dir.join("ext.cnf"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+        )
+        .map_err(|e| DbError(e.to_string()))?;
+        openssl(
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "1",
+                "-extfile",
+                "ext.cnf",
+                "-out",
+                "cert.pem",
+            ],
+            dir,
+        )
+    })();
+    if let Err(e) = made {
+        panic!("cannot make a test certificate: {e}");
+    }
+    TestCertificate {
+        cert: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+        ca: dir.join("ca.pem"),
+    }
+}

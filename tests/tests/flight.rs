@@ -349,82 +349,14 @@ async fn sessions_keep_their_own_schema_and_options_at_once() {
     assert_eq!(changed, vec![vec!["0"]]);
 }
 
-fn openssl(args: &[&str], dir: &std::path::Path) {
-    let status = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("openssl must be installed (tests/run installs it)");
-    assert!(status.success(), "openssl {args:?}");
-}
-
-/// A certificate authority (`ca.pem`) and a server certificate it signed for 127.0.0.1.
 fn certificate(dir: &std::path::Path) -> (TlsFiles, std::path::PathBuf) {
-    openssl(
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=Auger test CA",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-        ],
-        dir,
-    );
-    openssl(
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            "key.pem",
-            "-out",
-            "server.csr",
-        ],
-        dir,
-    );
-    std::fs::write(
-        dir.join("ext.cnf"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
-    openssl(
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "1",
-            "-extfile",
-            "ext.cnf",
-            "-out",
-            "cert.pem",
-        ],
-        dir,
-    );
+    let c = auger_tests::test_certificate(dir);
     (
         TlsFiles {
-            cert: dir.join("cert.pem"),
-            key: dir.join("key.pem"),
+            cert: c.cert,
+            key: c.key,
         },
-        dir.join("ca.pem"),
+        c.ca,
     )
 }
 
