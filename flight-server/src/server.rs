@@ -136,7 +136,7 @@ impl RunningServer {
     /// One line for the log: where it listens and how clients get in.
     pub fn describe(&self) -> String {
         let auth = match &self.auth {
-            AuthMode::None => "no authentication (loopback only)".to_string(),
+            AuthMode::None => "no authentication: loopback only".to_string(),
             AuthMode::Password { users_file } => {
                 format!("user and password from {}", users_file.display())
             }

@@ -430,7 +430,7 @@ async fn cancel_stops_a_streaming_query_and_the_server_goes_on() {
 #[tokio::test]
 async fn a_query_over_the_memory_limit_fails_alone() {
     let served = serve(ServerConfig {
-        options: vec![("exec.memory.max".into(), "8000000".into())],
+        options: vec![("exec.memory.max".into(), "32000000".into())],
         ..Default::default()
     })
     .await;
@@ -446,7 +446,7 @@ async fn a_query_over_the_memory_limit_fails_alone() {
                 .batches
                 .try_collect::<Vec<_>>()
                 .await
-                .expect_err("20 million values cannot fit in 8 MB"),
+                .expect_err("20 million values cannot fit in 32 MB"),
         }
     };
     let (e, small) = tokio::join!(big, rows(&other, "SELECT COUNT(*) FROM range(1000)"));
@@ -454,6 +454,20 @@ async fn a_query_over_the_memory_limit_fails_alone() {
     assert!(e.message.contains("Resources exhausted"), "{e}");
     assert_eq!(small, vec![vec!["1000"]]);
     assert_eq!(rows(&session, "SELECT 1").await, vec![vec!["1"]]);
+    // A sort bigger than the limit spills to disk and finishes.
+    let sorted = rows(
+        &session,
+        "SELECT MAX(rn), MIN(v), MAX(v) FROM (SELECT v, ROW_NUMBER() OVER (ORDER BY v) AS rn \
+         FROM (SELECT value * 7 % 1000003 AS v FROM range(3000000)))",
+    )
+    .await;
+    assert_eq!(sorted, vec![vec!["3000000", "0", "1000002"]]);
+    let spilled = rows(
+        &session,
+        "SELECT COUNT(*) FROM sys.profiles WHERE query LIKE '%ROW_NUMBER%' AND state = 'COMPLETED'",
+    )
+    .await;
+    assert_eq!(spilled, vec![vec!["1"]]);
     assert_eq!(served.server.memory_reserved(), 0);
 }
 
