@@ -29,7 +29,9 @@ fn python_clients_against_auger_serve() {
         eprintln!("skipped: python3 lacks adbc-driver-flightsql or pyarrow");
         return;
     }
-    let home = tempfile::tempdir().unwrap();
+    // The fixtures plugin gives the open server a writable workspace of its own
+    // (`fixtures.scratch`), so nothing is written to the shared dfs.tmp.
+    let home = auger_tests::fixture_home().unwrap();
     let open = ServerProcess::start(home.path(), &[]);
 
     let secure_home = tempfile::tempdir().unwrap();

@@ -104,7 +104,9 @@ class DbApi(unittest.TestCase):
     def test_get_objects_lists_catalog_schemas_and_views(self):
         with flight_sql.connect(URL) as conn:
             with conn.cursor() as cur:
-                cur.execute("CREATE OR REPLACE VIEW dfs.tmp.py_view AS SELECT 1 AS a, 'b' AS b")
+                cur.execute(
+                    "CREATE OR REPLACE VIEW fixtures.scratch.py_view AS SELECT 1 AS a, 'b' AS b"
+                )
                 cur.fetchall()
             objects = conn.adbc_get_objects(depth="all").read_all().to_pylist()
             catalogs = [o["catalog_name"] for o in objects]
@@ -112,7 +114,9 @@ class DbApi(unittest.TestCase):
             schemas = {s["db_schema_name"]: s for s in objects[0]["catalog_db_schemas"]}
             self.assertIn("dfs.tmp", schemas)
             self.assertIn("sys", schemas)
-            tables = {t["table_name"]: t for t in schemas["dfs.tmp"]["db_schema_tables"]}
+            tables = {
+                t["table_name"]: t for t in schemas["fixtures.scratch"]["db_schema_tables"]
+            }
             self.assertEqual(tables["py_view"]["table_type"], "VIEW")
             columns = [c["column_name"] for c in tables["py_view"]["table_columns"]]
             self.assertEqual(columns, ["a", "b"])
