@@ -1,5 +1,5 @@
 //! `auger serve`, `auger user` and `auger --connect` as processes, the way an operator and a
-//! user run them: the log line, SIGTERM, a taken port, bad configs, logins, the remote shell
+//! user run them: the log line, SIGTERM, a taken port, bad configs, logins over TLS, the remote shell
 //! against the embedded one, Ctrl-C on the server, and 32 clients at once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -79,29 +79,23 @@ fn serve_refuses_a_taken_port_and_bad_configs() {
     );
 
     let config = home.path().join("server.json");
-    std::fs::write(&config, r#"{"port": "high"}"#).unwrap();
-    let out = shell(
-        home.path(),
-        &["serve", "--config", config.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("server.json") && stderr.contains("port"),
-        "{stderr}"
-    );
-
-    std::fs::write(&config, r#"{"options": {"exec.memory.maximum": 1}}"#).unwrap();
-    let out = shell(
-        home.path(),
-        &["serve", "--config", config.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("did you mean 'exec.memory.max'"),
-        "{stderr}"
-    );
+    for (document, expected) in [
+        (r#"{"port": "high"}"#, "server.json: port: invalid type"),
+        (
+            r#"{"options": {"exec.memory.maximum": 1}}"#,
+            "did you mean 'exec.memory.max'",
+        ),
+        (r#"{"auth": {"type": "kerberos"}}"#, "auth.type: 'kerberos'"),
+    ] {
+        std::fs::write(&config, document).unwrap();
+        let out = shell(
+            home.path(),
+            &["serve", "--config", config.to_str().unwrap()],
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(expected), "{document}: {stderr}");
+    }
 
     let out = shell(home.path(), &["serve", "--host", "0.0.0.0", "--port", "0"]);
     assert_eq!(out.status.code(), Some(2));
@@ -150,10 +144,24 @@ fn users_log_in_to_a_password_server_from_the_shell() {
         "{users}"
     );
 
-    let server = ServerProcess::start(home.path(), &["--auth", "password"]);
+    let certs = tempfile::tempdir().unwrap();
+    let cert = auger_tests::test_certificate(certs.path());
+    let server = ServerProcess::start(
+        home.path(),
+        &[
+            "--auth",
+            "password",
+            "--tls-cert",
+            cert.cert.to_str().unwrap(),
+            "--tls-key",
+            cert.key.to_str().unwrap(),
+        ],
+    );
+    assert!(server.url.starts_with("grpc+tls://"), "{}", server.url);
     let connect = |password: Option<&str>| {
         let mut cmd = auger();
         cmd.args(["--connect", &server.url, "-e", "SELECT 'in' AS status"])
+            .args(["--tls-ca", cert.ca.to_str().unwrap()])
             .env("AUGER_HOME", home.path())
             .stdin(Stdio::null());
         let mut cmd = match password {
