@@ -337,19 +337,37 @@ impl<R: Read> TextBatchReader<R> {
             true,
         )));
         let mut rows = 0;
+        // COUNT(*) and implicit columns read no field: records are only counted.
+        let build = !self.projection.is_empty();
         while rows < self.batch_size {
             if !self.next_record()? {
                 self.done = true;
                 break;
             }
-            let line = line_of(&self.record);
-            for (i, field) in self.record.iter().enumerate() {
-                let text =
-                    std::str::from_utf8(field).map_err(|_| invalid_utf8(&self.path, line, i))?;
-                builder.values().append_value(text);
+            rows += 1;
+            if !build {
+                continue;
+            }
+            if let Ok(all) = std::str::from_utf8(self.record.as_slice()) {
+                // One check for the whole record; its fields are slices of it (a field
+                // boundary inside a character means a field was not UTF-8 on its own).
+                for i in 0..self.record.len() {
+                    let text = self
+                        .record
+                        .range(i)
+                        .and_then(|r| all.get(r))
+                        .ok_or_else(|| invalid_utf8(&self.path, line_of(&self.record), i))?;
+                    builder.values().append_value(text);
+                }
+            } else {
+                let line = line_of(&self.record);
+                for (i, field) in self.record.iter().enumerate() {
+                    let text = std::str::from_utf8(field)
+                        .map_err(|_| invalid_utf8(&self.path, line, i))?;
+                    builder.values().append_value(text);
+                }
             }
             builder.append(true);
-            rows += 1;
         }
         if rows == 0 {
             return Ok(None);
@@ -494,6 +512,28 @@ mod tests {
             show(batches),
             "+-------------------+\n| columns           |\n+-------------------+\n| [1, Smith, J, MA] |\n| [2, Lee]          |\n+-------------------+"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_character_split_across_fields_is_invalid_utf8_not_a_panic() -> Result<()> {
+        // "\xC3" ends the first field and "\xA9" starts the second: the record's bytes
+        // together are valid UTF-8 ("é"), its fields are not.
+        let data: &[u8] = b"ok,fine\na\xC3,\xA9b\n";
+        let reader = TextBatchReader::new(
+            data,
+            "split.csv",
+            options(false),
+            Arc::new(columns_schema()),
+            None,
+            1024,
+        )?;
+        let e = reader
+            .collect::<Result<Vec<_>>>()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("split.csv") && e.contains("line 2"), "{e}");
         Ok(())
     }
 
