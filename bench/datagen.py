@@ -146,5 +146,11 @@ def tpch_data(cache, scale):
         [tool, "--scale-factor", str(scale), "--format", "parquet", "--output-dir", directory],
         check=True,
     )
+    # One directory per table, so every engine names a table by its directory.
+    for name in os.listdir(directory):
+        if name.endswith(".parquet"):
+            table = name[: -len(".parquet")]
+            os.makedirs(os.path.join(directory, table), exist_ok=True)
+            os.rename(os.path.join(directory, name), os.path.join(directory, table, name))
     _finish(directory)
     return directory

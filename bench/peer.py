@@ -70,8 +70,6 @@ def main():
             elapsed = time.perf_counter() - started
             if i >= spec["warmup"]:
                 times.append(elapsed)
-            elif spec.get("report_warmup"):
-                times.append(elapsed)
         print(json.dumps({"times": times, "rows": [list(map(str_value, r)) for r in rows]}))
     except Exception as e:  # the runner reports it as this engine's answer
         print(json.dumps({"error": f"{type(e).__name__}: {e}"[:500]}))

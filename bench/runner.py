@@ -87,8 +87,9 @@ def auger_home(cache, suite_dirs):
 SELECTED = re.compile(r"^(\d+) rows? selected \((\d+\.\d+) seconds\)")
 
 
-def run_auger(home, sql, warmup, runs, report_warmup=False):
-    script = "\n".join([sql.rstrip().rstrip(";") + ";"] * (warmup + runs))
+def run_auger(home, sql, warmup, runs, setup=()):
+    statements = [s.rstrip().rstrip(";") + ";" for s in setup]
+    script = "\n".join(statements + [sql.rstrip().rstrip(";") + ";"] * (warmup + runs))
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script)
         path = f.name
@@ -97,27 +98,19 @@ def run_auger(home, sql, warmup, runs, report_warmup=False):
     os.unlink(path)
     if code != 0:
         return {"error": err.strip().splitlines()[-1] if err.strip() else f"exit {code}", "rss": rss}
-    times = [float(m.group(2)) for m in map(SELECTED.match, err.splitlines()) if m]
-    counts = [int(m.group(1)) for m in map(SELECTED.match, err.splitlines()) if m]
+    times = [float(m.group(2)) for m in map(SELECTED.match, err.splitlines()) if m][len(setup) :]
+    counts = [int(m.group(1)) for m in map(SELECTED.match, err.splitlines()) if m][len(setup) :]
     lines = out.splitlines()
     # The last run's rows: the output of each run is a header and its rows.
     last = lines[len(lines) - counts[-1] :] if counts[-1] else []
     import csv as csvmod
 
     rows = list(csvmod.reader(last))
-    kept = times if report_warmup else times[warmup:]
-    return {"times": kept, "rows": rows, "rss": rss}
+    return {"times": times[warmup:], "rows": rows, "rss": rss}
 
 
-def run_peer(engine, setup, sql, warmup, runs, report_warmup=False):
-    spec = {
-        "engine": engine,
-        "setup": setup,
-        "sql": sql,
-        "warmup": warmup,
-        "runs": runs,
-        "report_warmup": report_warmup,
-    }
+def run_peer(engine, setup, sql, warmup, runs):
+    spec = {"engine": engine, "setup": setup, "sql": sql, "warmup": warmup, "runs": runs}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)
         path = f.name
@@ -151,7 +144,7 @@ def run_suite(suite, cache, scale, runs, home, out):
                 shutil.rmtree(os.path.join(home, "cache"), ignore_errors=True)
             warmup, n = (0, 1) if query.cold else (1, runs)
             if engine == "auger":
-                r = run_auger(home, sql, warmup, n)
+                r = run_auger(home, sql, warmup, n, suite.auger_setup)
             else:
                 r = run_peer(engine, suite.setup[engine], sql, warmup, n)
             results[engine] = r
@@ -279,6 +272,8 @@ def main():
         dirs["csv"] = datagen.csv_data(args.cache, scale)
     if "flight" in wanted:
         dirs["flight"] = datagen.flight_data(args.cache)
+    if "tpch" in wanted:
+        dirs["tpch"] = datagen.tpch_data(args.cache, scale)
     home = auger_home(args.cache, dirs)
 
     sections, extra = [], []

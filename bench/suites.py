@@ -7,7 +7,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-NAMES = ["startup", "csv", "json", "flight"]
+NAMES = ["startup", "csv", "json", "flight", "tpch"]
 
 
 @dataclass
@@ -24,6 +24,8 @@ class Suite:
     description: str
     setup: dict
     queries: list = field(default_factory=list)
+    # Statements Auger runs first in the same process (USE).
+    auger_setup: list = field(default_factory=list)
 
 
 def q(name, auger, duckdb, datafusion, cold=False):
@@ -35,7 +37,31 @@ def build(name, directory):
         return json_suite(directory)
     if name == "csv":
         return csv_suite(directory)
+    if name == "tpch":
+        return tpch_suite(directory)
     raise ValueError(name)
+
+
+def tpch_suite(d):
+    import tpch
+
+    setup = {
+        "duckdb": [
+            f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{d}/{t}/*.parquet')"
+            for t in tpch.TABLES
+        ],
+        "datafusion": [["parquet", t, f"{d}/{t}", {}] for t in tpch.TABLES],
+    }
+    queries = [q(name, sql, sql, sql) for name, sql in tpch.QUERIES.items()]
+    return Suite(
+        "tpch",
+        "TPC-H on Parquet from tpchgen-cli (one directory per table), the 22 queries with the "
+        "specification's validation parameters, the same SQL text in every engine (Q15's view "
+        "as a WITH clause).",
+        setup,
+        queries,
+        auger_setup=["USE bench.tpch"],
+    )
 
 
 def json_suite(d):
