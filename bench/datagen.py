@@ -142,15 +142,11 @@ def tpch_data(cache, scale):
         return directory
     _fresh(directory)
     tool = shutil.which("tpchgen-cli") or os.path.expanduser("~/.cargo/bin/tpchgen-cli")
+    # `--parts` writes one directory per table (`lineitem/lineitem.1.parquet`, ...), so every
+    # engine names a table by its directory.
     subprocess.run(
-        [tool, "--scale-factor", str(scale), "--format", "parquet", "--output-dir", directory],
+        [tool, "parquet", "--scale-factor", str(scale), "--parts", "2", "--output-dir", directory],
         check=True,
     )
-    # One directory per table, so every engine names a table by its directory.
-    for name in os.listdir(directory):
-        if name.endswith(".parquet"):
-            table = name[: -len(".parquet")]
-            os.makedirs(os.path.join(directory, table), exist_ok=True)
-            os.rename(os.path.join(directory, name), os.path.join(directory, table, name))
     _finish(directory)
     return directory

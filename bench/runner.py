@@ -56,18 +56,45 @@ def peak_rss_of(argv, env=None):
     return proc.stdout, "\n".join(kept), wall, proc.returncode, rss
 
 
-def normalise(rows):
-    def value(v):
-        if v is None or v == "NULL" or v == "":
-            return "NULL"
-        try:
-            if re.fullmatch(r"-?\d+", v):
-                return str(int(v))
-            return "%.6g" % float(v)
-        except ValueError:
-            return v
+def _number(v):
+    try:
+        return float(v)
+    except ValueError:
+        return None
 
-    return sorted(tuple(value(str(v)) for v in row) for row in rows)
+
+def normalise(rows):
+    """Rows as sortable tuples: NULLs alike, numbers to 4 significant digits (for ordering)."""
+
+    def value(v):
+        v = str(v)
+        if v in ("None", "NULL", ""):
+            return "NULL"
+        n = _number(v)
+        return "%.4g" % n if n is not None else v
+
+    return sorted((tuple(value(v) for v in row), row) for row in rows)
+
+
+def same_answer(a, b):
+    """Equal rows in any order; numbers equal within a relative 1e-4 (decimal and double
+    averages, summation order)."""
+    import math
+
+    a, b = normalise(a), normalise(b)
+    if len(a) != len(b):
+        return False
+    for (_, ra), (_, rb) in zip(a, b):
+        if len(ra) != len(rb):
+            return False
+        for x, y in zip(ra, rb):
+            nx, ny = _number(str(x)), _number(str(y))
+            if nx is not None and ny is not None:
+                if not math.isclose(nx, ny, rel_tol=1e-4, abs_tol=1e-9):
+                    return False
+            elif normalise([[x]])[0][0] != normalise([[y]])[0][0]:
+                return False
+    return True
 
 
 def auger_home(cache, suite_dirs):
@@ -159,7 +186,7 @@ def run_suite(suite, cache, scale, runs, home, out):
             elif reference is None or "error" in reference:
                 answers[engine] = "?"
             else:
-                same = normalise(r["rows"]) == normalise(reference["rows"])
+                same = same_answer(r["rows"], reference["rows"])
                 answers[engine] = "same" if same else "DIFFERENT"
         rows.append((query, results, answers))
     out.append((suite, rows))
