@@ -41,7 +41,7 @@ def json_data(cache, scale):
         return directory
     _fresh(directory)
     rng = random.Random(1953)
-    docs_per_file = int(66_000 * scale)
+    docs_per_file = int(92_000 * scale)
     doc = 0
     for k in range(FILES):
         evolved = k >= FILES // 2
@@ -85,7 +85,7 @@ def csv_data(cache, scale):
         return directory
     _fresh(directory)
     rng = random.Random(1966)
-    rows_per_file = int(2_100_000 * scale)
+    rows_per_file = int(2_950_000 * scale)
     n = 0
     for k in range(FILES):
         with open(os.path.join(directory, f"sales{k:02d}.csv"), "w") as f:

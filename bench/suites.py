@@ -136,7 +136,7 @@ def csv_suite(d):
     }
     return Suite(
         "csv",
-        "About 1 GB of headerless CSV in 8 files (16.8 million rows), read by position: "
+        "About 1 GB of headerless CSV in 8 files (23.6 million rows), read by position: "
         "`columns[n]` in Auger, `columnN` in DuckDB (all VARCHAR), `cN` in DataFusion "
         "(a schema of seven Utf8 columns), with CASTs where numbers are needed.",
         setup,
