@@ -168,7 +168,7 @@ async fn merged_record<F>(
     files: &[ObjectMeta],
     display_prefix: &str,
     format_key: &str,
-    must_reread: impl Fn(&CachedInference) -> bool,
+    must_reread: impl Fn(&CachedInference) -> bool + Sync,
     infer: F,
 ) -> Result<StructType>
 where
@@ -177,22 +177,35 @@ where
         + Send
         + 'static,
 {
-    let mut merged = StructType::new();
-    for meta in files {
-        let key = key(meta, display_prefix, format_key.to_string());
-        let record = match cache.get(&key).filter(|c| !must_reread(c)) {
-            Some(cached) => cached.record,
-            None => {
+    use futures::future::BoxFuture;
+    use futures::{FutureExt, StreamExt};
+    // Files are read one per core at once; their records merge in file order, so the
+    // merged field order (and the first error reported) does not depend on timing.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let must_reread = &must_reread;
+    let reads: Vec<BoxFuture<'_, Result<StructType>>> = files
+        .iter()
+        .map(|meta| {
+            let infer = infer.clone();
+            async move {
+                let key = key(meta, display_prefix, format_key.to_string());
+                if let Some(cached) = cache.get(&key).filter(|c| !must_reread(c)) {
+                    return Ok(cached.record);
+                }
                 let path = format!("{display_prefix}{}", meta.location);
                 let input = open_object(store, &meta.location, &path).await?;
-                let infer = infer.clone();
                 let inferred = run_blocking(move || infer(input, path)).await?;
                 let record = inferred.record.clone();
                 cache.put(key, inferred);
-                record
+                Ok(record)
             }
-        };
-        merged = merged.merge(record);
+            .boxed()
+        })
+        .collect();
+    let mut records = futures::stream::iter(reads).buffered(cores);
+    let mut merged = StructType::new();
+    while let Some(record) = records.next().await {
+        merged = merged.merge(record?);
     }
     Ok(merged)
 }
