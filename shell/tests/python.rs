@@ -43,18 +43,7 @@ fn python_clients_against_auger_serve() {
         .output()
         .unwrap();
     assert!(add.status.success(), "{}", text(&add.stderr));
-    let secure = ServerProcess::start(
-        secure_home.path(),
-        &[
-            "--auth",
-            "password",
-            "--tls-cert",
-            cert.cert.to_str().unwrap(),
-            "--tls-key",
-            cert.key.to_str().unwrap(),
-        ],
-    );
-    assert!(secure.url.starts_with("grpc+tls://"), "{}", secure.url);
+    let secure = ServerProcess::start_secure(secure_home.path(), &cert);
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")

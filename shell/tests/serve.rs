@@ -146,18 +146,7 @@ fn users_log_in_to_a_password_server_from_the_shell() {
 
     let certs = tempfile::tempdir().unwrap();
     let cert = auger_tests::test_certificate(certs.path());
-    let server = ServerProcess::start(
-        home.path(),
-        &[
-            "--auth",
-            "password",
-            "--tls-cert",
-            cert.cert.to_str().unwrap(),
-            "--tls-key",
-            cert.key.to_str().unwrap(),
-        ],
-    );
-    assert!(server.url.starts_with("grpc+tls://"), "{}", server.url);
+    let server = ServerProcess::start_secure(home.path(), &cert);
     let connect = |password: Option<&str>| {
         let mut cmd = auger();
         cmd.args(["--connect", &server.url, "-e", "SELECT 'in' AS status"])

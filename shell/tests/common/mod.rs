@@ -62,6 +62,23 @@ impl ServerProcess {
         }
     }
 
+    /// A server with password logins (users of `home`) over TLS with `cert`.
+    pub fn start_secure(home: &Path, cert: &auger_tests::TestCertificate) -> Self {
+        let server = Self::start(
+            home,
+            &[
+                "--auth",
+                "password",
+                "--tls-cert",
+                cert.cert.to_str().unwrap(),
+                "--tls-key",
+                cert.key.to_str().unwrap(),
+            ],
+        );
+        assert!(server.url.starts_with("grpc+tls://"), "{}", server.url);
+        server
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
