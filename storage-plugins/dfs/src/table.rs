@@ -222,6 +222,43 @@ impl DfsTable {
             .collect())
     }
 
+    /// Row counts and column statistics from each Parquet file's footer, as DataFusion's own
+    /// listing tables collect them: the planner orders joins and picks build sides by them.
+    /// A file whose statistics cannot be read counts as unknown.
+    async fn parquet_statistics(
+        &self,
+        state: &dyn Session,
+        format: &ParquetFormat,
+        groups: Vec<FileGroup>,
+    ) -> Result<(Vec<FileGroup>, datafusion::common::Statistics)> {
+        let store = state.runtime_env().object_store(&self.store_url)?;
+        let mut with_stats = Vec::with_capacity(groups.len());
+        for group in groups {
+            let mut files = Vec::with_capacity(group.len());
+            for file in group.into_inner() {
+                let stats = format
+                    .infer_stats(
+                        state,
+                        &store,
+                        Arc::clone(&self.file_schema),
+                        &file.object_meta,
+                    )
+                    .await
+                    .unwrap_or_else(|_| {
+                        datafusion::common::Statistics::new_unknown(&self.file_schema)
+                    });
+                files.push(file.with_statistics(Arc::new(stats)));
+            }
+            with_stats.push(FileGroup::new(files));
+        }
+        datafusion_datasource::compute_all_files_statistics(
+            with_stats,
+            Arc::clone(&self.schema),
+            true,
+            false,
+        )
+    }
+
     /// Spreads files over at most `partitions` groups of about equal total size.
     fn file_groups(&self, files: &[&ObjectMeta], partitions: usize) -> Vec<FileGroup> {
         let n = partitions.clamp(1, files.len().max(1));
@@ -324,13 +361,26 @@ impl TableProvider for DfsTable {
                 ));
             }
         };
-        let config = FileScanConfigBuilder::new(self.store_url.clone(), source)
+        let mut groups = self.file_groups(&files, partitions);
+        let mut statistics = None;
+        if let Some(format) = &parquet
+            && state.config_options().execution.collect_statistics
+        {
+            let (with_stats, total) = self.parquet_statistics(state, format, groups).await?;
+            groups = with_stats;
+            statistics = Some(total);
+        }
+        let mut builder = FileScanConfigBuilder::new(self.store_url.clone(), source)
             .with_expr_adapter(
                 parquet
                     .is_some()
                     .then(|| Arc::new(MergedSchemaAdapterFactory) as _),
             )
-            .with_file_groups(self.file_groups(&files, partitions))
+            .with_file_groups(groups);
+        if let Some(statistics) = statistics {
+            builder = builder.with_statistics(statistics);
+        }
+        let config = builder
             .with_projection_indices(projection.cloned())?
             .with_limit(limit)
             .build();
