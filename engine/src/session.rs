@@ -308,9 +308,7 @@ impl Session {
             return Ok(unknown());
         }
         let statement = self.parse_one(sql)?;
-        let is_query = matches!(&statement, DFStatement::Statement(s)
-            if matches!(s.as_ref(), Statement::Query(_)));
-        if !is_query {
+        if !is_query(&statement) {
             return Ok(unknown());
         }
         let plan = self
@@ -343,9 +341,7 @@ impl Session {
     ) -> Result<QueryOutput> {
         if !parameters.is_empty() {
             let statement = self.parse_one(sql)?;
-            let is_query = matches!(&statement, DFStatement::Statement(s)
-                if matches!(s.as_ref(), Statement::Query(_)));
-            if !is_query {
+            if !is_query(&statement) {
                 return Err(DataFusionError::Plan(
                     "Parameters can be bound to queries (SELECT) only".into(),
                 ));
@@ -866,6 +862,11 @@ impl Session {
             query_id: String::new(),
         })
     }
+}
+
+/// A plain query (SELECT, WITH, VALUES): what prepared statements describe and bind.
+fn is_query(statement: &DFStatement) -> bool {
+    matches!(statement, DFStatement::Statement(s) if matches!(s.as_ref(), Statement::Query(_)))
 }
 
 /// JDBC/ODBC-style `?` placeholders become `$1`, `$2`, ... in the order they are written, the

@@ -164,6 +164,10 @@ impl ServerConfig {
                     )));
                 }
             };
+            // Checked here so the error names the file and the key, not only the option.
+            auger_common::options::SessionOptions::new()
+                .set(&name, &text)
+                .map_err(|e| bad(format!("options.{name}: {e}")))?;
             config.options.push((name, text));
         }
         if let Some(max) = doc.max_request_bytes {
@@ -224,6 +228,15 @@ mod tests {
             vec![("exec.memory.max".to_string(), "1000".to_string())]
         );
         config.check().unwrap();
+
+        std::fs::write(&path, r#"{"options": {"exec.memory.max": "lots"}}"#).unwrap();
+        let e = ServerConfig::load(&path, Path::new("/x"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("server.json") && e.contains("options.exec.memory.max"),
+            "{e}"
+        );
 
         std::fs::write(&path, r#"{"prot": 1}"#).unwrap();
         let e = ServerConfig::load(&path, Path::new("/x"))

@@ -30,31 +30,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// with a code that says whose fault it was.
 pub fn status_of(error: &DataFusionError) -> Status {
     let message = auger_common::error::user_message(error);
-    match root(error) {
+    match auger_common::error::root_error(error) {
         DataFusionError::ResourcesExhausted(_) => Status::resource_exhausted(message),
         DataFusionError::Internal(_) => Status::internal(message),
         DataFusionError::NotImplemented(_) => Status::unimplemented(message),
         _ => Status::invalid_argument(message),
-    }
-}
-
-fn root(error: &DataFusionError) -> &DataFusionError {
-    match error {
-        DataFusionError::Context(_, inner) => root(inner),
-        DataFusionError::Shared(inner) => root(inner),
-        DataFusionError::Diagnostic(_, inner) => root(inner),
-        DataFusionError::ArrowError(inner, _) => match inner.as_ref() {
-            arrow::error::ArrowError::ExternalError(e) => match e.downcast_ref::<DataFusionError>()
-            {
-                Some(inner) => root(inner),
-                None => error,
-            },
-            _ => error,
-        },
-        DataFusionError::External(e) => match e.downcast_ref::<DataFusionError>() {
-            Some(inner) => root(inner),
-            None => error,
-        },
-        _ => error,
     }
 }

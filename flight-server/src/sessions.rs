@@ -184,7 +184,17 @@ impl Queries {
         let handle = random_id();
         let cancel = self.shutdown.child_token();
         let mut pending = lock(&self.pending);
-        pending.retain(|_, p| p.created.elapsed() < UNFETCHED_RESULT && !p.cancel.is_cancelled());
+        let expired: Vec<String> = pending
+            .iter()
+            .filter(|(_, p)| p.created.elapsed() >= UNFETCHED_RESULT || p.cancel.is_cancelled())
+            .map(|(h, _)| h.clone())
+            .collect();
+        let mut running = lock(&self.running);
+        for h in &expired {
+            pending.remove(h);
+            running.remove(h);
+        }
+        drop(running);
         pending.insert(
             handle.clone(),
             PendingResult {

@@ -83,7 +83,8 @@ fn serve_refuses_a_taken_port_and_bad_configs() {
         (r#"{"port": "high"}"#, "server.json: port: invalid type"),
         (
             r#"{"options": {"exec.memory.maximum": 1}}"#,
-            "did you mean 'exec.memory.max'",
+            "server.json: options.exec.memory.maximum: Unknown option 'exec.memory.maximum'; \
+             did you mean 'exec.memory.max'",
         ),
         (r#"{"auth": {"type": "kerberos"}}"#, "auth.type: 'kerberos'"),
     ] {
