@@ -101,12 +101,17 @@ def auger_home(cache, suite_dirs):
     """An AUGER_HOME with a `bench` storage plugin: one workspace per suite's data."""
     home = os.path.join(cache, "auger-home")
     os.makedirs(os.path.join(home, "storage"), exist_ok=True)
-    workspaces = {
-        name: {"location": path, "writable": False, "defaultInputFormat": None}
-        for name, path in suite_dirs.items()
-    }
+    path = os.path.join(home, "storage", "bench.json")
+    workspaces = {}
+    # Keep the workspaces of suites run before, so the home serves every dataset generated.
+    if os.path.exists(path):
+        with open(path) as f:
+            workspaces = json.load(f).get("workspaces", {})
+    workspaces = {n: w for n, w in workspaces.items() if os.path.isdir(w.get("location", ""))}
+    for name, location in suite_dirs.items():
+        workspaces[name] = {"location": location, "writable": False, "defaultInputFormat": None}
     config = {"type": "file", "connection": "file:///", "workspaces": workspaces}
-    with open(os.path.join(home, "storage", "bench.json"), "w") as f:
+    with open(path, "w") as f:
         json.dump(config, f, indent=2)
     return home
 
@@ -158,12 +163,14 @@ def summarise(result):
     return {"median": statistics.median(t), "min": min(t), "max": max(t), "rss": result["rss"]}
 
 
-def run_suite(suite, cache, scale, runs, home, out):
+def run_suite(suite, cache, scale, runs, home, out, engines=ENGINES, only=None):
     print(f"\n== {suite.name}", flush=True)
     rows = []
     for query in suite.queries:
+        if only and not any(o == query.name or o in query.name.split() for o in only):
+            continue
         results = {}
-        for engine in ENGINES:
+        for engine in engines:
             sql = query.sql.get(engine)
             if sql is None:
                 continue
@@ -244,9 +251,12 @@ def write_results(path, sections, extra, scale, runs):
             s = {e: summarise(r) for e, r in results.items()}
             mb = {e: f"{r['rss'] / 1e6:.0f}" for e, r in results.items()}
             ans = ", ".join(f"{e}: {a}" for e, a in answers.items() if e != "auger")
+            def shown(engine):
+                return fmt_time(s.get(engine)) if engine in results else "–"
+
             lines.append(
-                f"| {query.name} | {fmt_time(s.get('auger'))} | {fmt_time(s.get('duckdb'))} "
-                f"| {fmt_time(s.get('datafusion'))} | {mb.get('auger', '–')} "
+                f"| {query.name} | {shown('auger')} | {shown('duckdb')} "
+                f"| {shown('datafusion')} | {mb.get('auger', '–')} "
                 f"| {mb.get('duckdb', '–')} | {mb.get('datafusion', '–')} "
                 f"| {fmt_ratio(s.get('auger'), s.get('duckdb'))} "
                 f"| {fmt_ratio(s.get('auger'), s.get('datafusion'))} | {ans} |"
@@ -275,6 +285,21 @@ def write_results(path, sections, extra, scale, runs):
         f.write(text if text.endswith("\n") else text + "\n")
 
 
+def newer_sources(binary):
+    """The first Rust source or manifest changed after `binary` was built, if any."""
+    if not os.path.exists(binary):
+        return binary
+    built = os.path.getmtime(binary)
+    for top, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in ("target", ".git", "bench", "sample-data")]
+        for name in files:
+            if name.endswith(".rs") or name in ("Cargo.toml", "Cargo.lock"):
+                path = os.path.join(top, name)
+                if os.path.getmtime(path) > built:
+                    return os.path.relpath(path, ROOT)
+    return None
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--suite", default=",".join(suites.NAMES))
@@ -282,7 +307,21 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cache", default=os.path.join(HERE, ".cache"))
     parser.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    parser.add_argument(
+        "--engines", default=",".join(ENGINES), help="a subset, e.g. auger,datafusion"
+    )
+    parser.add_argument("--queries", default="", help="query names, e.g. q11,q18 or count")
     args = parser.parse_args()
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if "auger" not in engines or any(e not in ENGINES for e in engines):
+        sys.exit(f"--engines must include auger and name only {', '.join(ENGINES)}")
+    only = [q.strip() for q in args.queries.split(",") if q.strip()]
+    stale = newer_sources(AUGER)
+    if stale:
+        sys.exit(
+            f"{AUGER} is older than {stale}: rebuild it (cargo build --release -p auger) "
+            "or results would be credited to changes the binary does not have"
+        )
     scale = int(args.scale) if args.scale == int(args.scale) else args.scale
     wanted = [s.strip() for s in args.suite.split(",") if s.strip()]
     unknown = [s for s in wanted if s not in suites.NAMES]
@@ -311,7 +350,7 @@ def main():
             extra.append(("flight", suites.flight(AUGER, home, dirs["flight"], args.runs)))
         else:
             suite = suites.build(name, dirs[name])
-            run_suite(suite, args.cache, scale, args.runs, home, sections)
+            run_suite(suite, args.cache, scale, args.runs, home, sections, engines, only)
     write_results(args.out, sections, extra, scale, args.runs)
     print(f"\nwrote {args.out} in {time.time() - started:.0f} s")
 

@@ -19,6 +19,12 @@ use clap::{Parser, Subcommand};
 use backend::Backend;
 use output::OutputFormat;
 
+/// mimalloc rather than the system allocator: hash tables, sorts and decoders allocate and free
+/// many buffers from several threads at once, where glibc's arenas are slower and keep more
+/// memory (docs/architecture.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Auger: schema-free SQL over files, in Drill's dialect.
 #[derive(Debug, Parser)]
 #[command(name = "auger", version, about)]
