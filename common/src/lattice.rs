@@ -70,6 +70,23 @@ impl StructType {
         }
     }
 
+    /// The position of the field `name`, added (as Null) if it is new; `guess` is tried first.
+    pub(crate) fn position_or_insert(&mut self, name: &str, guess: usize) -> usize {
+        if self.fields.get(guess).is_some_and(|(n, _)| n == name) {
+            return guess;
+        }
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        self.index.insert(name.to_string(), self.fields.len());
+        self.fields.push((name.to_string(), InferredType::Null));
+        self.fields.len() - 1
+    }
+
+    pub(crate) fn type_at_mut(&mut self, position: usize) -> Option<&mut InferredType> {
+        self.fields.get_mut(position).map(|(_, t)| t)
+    }
+
     pub fn merge(mut self, other: StructType) -> StructType {
         for (name, ty) in other.fields {
             self.merge_field(&name, ty);

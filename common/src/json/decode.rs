@@ -48,7 +48,13 @@ enum Slot {
 
 struct StructColumn {
     fields: Fields,
-    slots: HashMap<String, Slot>,
+    /// Every field of the schema's struct, in its order, with where it goes.
+    keys: Vec<(String, Slot)>,
+    /// A key's position in `keys`.
+    positions: HashMap<String, usize>,
+    /// Where the next key is expected: objects from one producer keep their keys in one order,
+    /// so most keys are found by one comparison rather than hashed.
+    next_key: usize,
     children: Vec<ColumnBuilder>,
     validity: Vec<bool>,
     /// Children set by the object being decoded; the rest get a null.
@@ -128,27 +134,66 @@ fn nulls(validity: Vec<bool>) -> Option<NullBuffer> {
     }
 }
 
+/// A key of an object, looked up without being copied.
+enum Key {
+    Slot(Slot),
+    /// Not a field of the schema (copied for the error message).
+    Unknown(String),
+}
+
+struct KeyLookup<'a>(&'a mut StructColumn);
+
+impl<'de> DeserializeSeed<'de> for KeyLookup<'_> {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyLookup<'_> {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        Ok(match self.0.slot_of(key) {
+            Some(slot) => Key::Slot(slot),
+            None => Key::Unknown(key.to_string()),
+        })
+    }
+}
+
 impl StructColumn {
     /// `projection` limits which fields get a column (for the top-level record); the others
     /// are still recognised, so they are skipped rather than reported as unknown.
     fn new(fields: Fields, projection: Option<&[usize]>) -> Result<Self> {
-        let mut slots = HashMap::with_capacity(fields.len());
+        let mut keys = Vec::with_capacity(fields.len());
         let mut children = vec![];
         let mut kept = vec![];
         for (i, f) in fields.iter().enumerate() {
             let wanted = projection.is_none_or(|p| p.contains(&i));
             if wanted {
-                slots.insert(f.name().clone(), Slot::Column(children.len()));
+                keys.push((f.name().clone(), Slot::Column(children.len())));
                 children.push(ColumnBuilder::new(f.data_type())?);
                 kept.push(Arc::clone(f));
             } else {
-                slots.insert(f.name().clone(), Slot::Skip);
+                keys.push((f.name().clone(), Slot::Skip));
             }
         }
+        let positions = keys
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| (name.clone(), i))
+            .collect();
         let seen = vec![false; children.len()];
         Ok(Self {
             fields: kept.into(),
-            slots,
+            keys,
+            positions,
+            next_key: 0,
             children,
             validity: vec![],
             seen,
@@ -188,22 +233,33 @@ impl StructColumn {
             .map_err(|e| Error::Internal(format!("building a struct column: {e}")))
     }
 
+    /// Where `key` goes: the expected next key is tried first, then the table.
+    fn slot_of(&mut self, key: &str) -> Option<Slot> {
+        let position = match self.keys.get(self.next_key) {
+            Some((name, _)) if name == key => self.next_key,
+            _ => *self.positions.get(key)?,
+        };
+        self.next_key = position + 1;
+        Some(self.keys[position].1)
+    }
+
     fn visit_object<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match self.slots.get(key.as_ref()) {
-                Some(Slot::Column(i)) => {
-                    let i = *i;
+        self.next_key = 0;
+        while let Some(key) = map.next_key_seed(KeyLookup(self))? {
+            match key {
+                Key::Slot(Slot::Column(i)) => {
                     if std::mem::replace(&mut self.seen[i], true) {
+                        let key = &self.keys[self.next_key - 1].0;
                         return Err(de::Error::custom(format!(
                             "the key \"{key}\" appears twice in one object"
                         )));
                     }
                     map.next_value_seed(&mut self.children[i])?;
                 }
-                Some(Slot::Skip) => {
+                Key::Slot(Slot::Skip) => {
                     map.next_value::<IgnoredAny>()?;
                 }
-                None => {
+                Key::Unknown(key) => {
                     return Err(de::Error::custom(format!(
                         "the key \"{key}\" is not in the schema inferred for this file; \
                          was the file changed while it was being read?"
@@ -438,6 +494,44 @@ mod tests {
         Ok(pretty_format_batches(&[batch])
             .map_err(|e| Error::Internal(e.to_string()))?
             .to_string())
+    }
+
+    /// Keys found by their expected position or by the table decode alike, in any order, with
+    /// escaped keys; a key twice in one object and a key outside the schema are errors.
+    #[test]
+    fn keys_in_any_order() -> Result<()> {
+        let data = r#"{"a": 1, "b": {"x": 1, "y": 2}, "c": "p"}
+{"c": "q", "b": {"y": 3, "x": 4}, "a": 2}
+{"b": {"y": 5}, "\u0061": 3}
+{}"#;
+        let out = decode_all(data, None)?;
+        let expected = "\
++---+--------------+---+
+| a | b            | c |
++---+--------------+---+
+| 1 | {x: 1, y: 2} | p |
+| 2 | {x: 4, y: 3} | q |
+| 3 | {x: , y: 5}  |   |
+|   |              |   |
++---+--------------+---+";
+        assert_eq!(out, expected);
+        let inferred = infer_json(data.as_bytes(), "t.json", &JsonReadOptions::default())?;
+        let schema = record_schema(&inferred.record);
+        let mut decoder = RecordDecoder::new(&schema, None)?;
+        let twice = decoder.decode(br#"{"a": 1, "c": "x", "a": 2}"#);
+        assert!(
+            twice.is_err_and(|e| e.to_string().contains("the key \"a\" appears twice")),
+            "a repeated key"
+        );
+        let mut decoder = RecordDecoder::new(&schema, None)?;
+        let unknown = decoder.decode(br#"{"a": 1, "zz": 2}"#);
+        assert!(
+            unknown.is_err_and(|e| e
+                .to_string()
+                .contains("the key \"zz\" is not in the schema")),
+            "an unknown key"
+        );
+        Ok(())
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io::Read;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::records::RecordSplitter;
 use super::{JsonReadOptions, position_error};
@@ -27,29 +27,33 @@ pub fn infer_json<R: Read>(
     options: &JsonReadOptions,
 ) -> Result<JsonFileInference> {
     let mut splitter = RecordSplitter::new(reader, path);
-    let mut record = StructType::new();
+    // Each record's type is merged into this as the record is parsed, without building the
+    // record's own type first.
+    let mut record = InferredType::Struct(StructType::new());
     let mut records = 0;
     let mut skipped = 0;
     while let Some(raw) = splitter.next_record()? {
-        let mut de = serde_json::Deserializer::from_slice(raw.bytes);
-        let parsed = TypeOf
-            .deserialize(&mut de)
-            .and_then(|t| de.end().map(|_| t));
-        let err = match parsed {
-            Ok(InferredType::Struct(s)) => {
-                record = record.merge(s);
-                records += 1;
-                continue;
-            }
-            Ok(_) => not_an_object(),
-            Err(e) => e,
-        };
-        if options.skip_invalid_records {
-            skipped += 1;
+        let first = raw.bytes.iter().find(|b| !b.is_ascii_whitespace());
+        let parsed = if first != Some(&b'{') {
+            Err(not_an_object())
+        } else if options.skip_invalid_records {
+            // A record skipped half-way must leave no trace in the type: check it first.
+            serde_json::from_slice::<IgnoredAny>(raw.bytes)
+                .and_then(|_| merge_record(&mut record, raw.bytes))
         } else {
-            return Err(position_error(path, &raw, &err));
+            merge_record(&mut record, raw.bytes)
+        };
+        match parsed {
+            Ok(()) => records += 1,
+            Err(_) if options.skip_invalid_records => skipped += 1,
+            Err(err) => return Err(position_error(path, &raw, &err)),
         }
     }
+    let InferredType::Struct(record) = record else {
+        return Err(crate::error::Error::Internal(
+            "JSON inference merged records into a non-object type".into(),
+        ));
+    };
     Ok(JsonFileInference {
         record,
         records,
@@ -57,80 +61,235 @@ pub fn infer_json<R: Read>(
     })
 }
 
-pub(crate) fn not_an_object() -> serde_json::Error {
-    serde::de::Error::custom("a record must be a JSON object ({...})")
+fn merge_record(record: &mut InferredType, bytes: &[u8]) -> Result<(), serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    MergeInto(record).deserialize(&mut de)?;
+    de.end()
 }
 
-/// A seed whose value is the lattice type of the JSON value it visits.
-struct TypeOf;
+/// A seed that merges the type of the value it visits into the type it holds, in place: the
+/// same result as `InferredType::merge` with the value's type, without building that type.
+struct MergeInto<'a>(&'a mut InferredType);
 
-impl<'de> DeserializeSeed<'de> for TypeOf {
-    type Value = InferredType;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<InferredType, D::Error> {
-        d.deserialize_any(TypeVisitor)
+impl MergeInto<'_> {
+    fn scalar(self, t: InferredType) {
+        let old = std::mem::replace(self.0, InferredType::Null);
+        *self.0 = old.merge(t);
     }
 }
 
-struct TypeVisitor;
+impl<'de> DeserializeSeed<'de> for MergeInto<'_> {
+    type Value = ();
 
-impl<'de> Visitor<'de> for TypeVisitor {
-    type Value = InferredType;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MergeInto<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<InferredType, E> {
-        Ok(InferredType::Boolean)
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        self.scalar(InferredType::Boolean);
+        Ok(())
     }
 
-    fn visit_i64<E>(self, _: i64) -> Result<InferredType, E> {
-        Ok(InferredType::Integer)
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        self.scalar(InferredType::Integer);
+        Ok(())
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<InferredType, E> {
-        Ok(if i64::try_from(v).is_ok() {
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.scalar(if i64::try_from(v).is_ok() {
             InferredType::Integer
         } else {
             InferredType::Float
-        })
+        });
+        Ok(())
     }
 
-    fn visit_f64<E>(self, _: f64) -> Result<InferredType, E> {
-        Ok(InferredType::Float)
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        self.scalar(InferredType::Float);
+        Ok(())
     }
 
-    fn visit_str<E>(self, _: &str) -> Result<InferredType, E> {
-        Ok(InferredType::String)
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        self.scalar(InferredType::String);
+        Ok(())
     }
 
-    fn visit_unit<E>(self) -> Result<InferredType, E> {
-        Ok(InferredType::Null)
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<InferredType, A::Error> {
-        let mut item = InferredType::Null;
-        while let Some(t) = seq.next_element_seed(TypeOf)? {
-            item = item.merge(t);
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if *self.0 == InferredType::Null {
+            *self.0 = InferredType::List(Box::new(InferredType::Null));
         }
-        Ok(InferredType::List(Box::new(item)))
+        match self.0 {
+            InferredType::List(item) => while seq.next_element_seed(MergeInto(item))?.is_some() {},
+            // A list where something else was seen: the values conflict, VARCHAR holds both.
+            other => {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                *other = InferredType::String;
+            }
+        }
+        Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<InferredType, A::Error> {
-        let mut s = StructType::new();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let t = map.next_value_seed(TypeOf)?;
-            s.merge_field(&key, t);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if *self.0 == InferredType::Null {
+            *self.0 = InferredType::Struct(StructType::new());
         }
-        Ok(InferredType::Struct(s))
+        match self.0 {
+            InferredType::Struct(fields) => {
+                let mut next = 0;
+                while let Some(position) = map.next_key_seed(FieldOf {
+                    fields: &mut *fields,
+                    guess: next,
+                })? {
+                    next = position + 1;
+                    let slot = fields.type_at_mut(position).ok_or_else(|| {
+                        serde::de::Error::custom("a field disappeared during inference")
+                    })?;
+                    map.next_value_seed(MergeInto(slot))?;
+                }
+            }
+            other => {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                *other = InferredType::String;
+            }
+        }
+        Ok(())
     }
+}
+
+/// A key's position among a struct's fields (added if new), looked up without being copied.
+struct FieldOf<'a> {
+    fields: &'a mut StructType,
+    guess: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldOf<'_> {
+    type Value = usize;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldOf<'_> {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<usize, E> {
+        Ok(self.fields.position_or_insert(key, self.guess))
+    }
+}
+
+pub(crate) fn not_an_object() -> serde_json::Error {
+    serde::de::Error::custom("a record must be a JSON object ({...})")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::lattice::InferredType::*;
+
+    /// Merging in place gives what merging each record's own type gives, field order included.
+    #[test]
+    fn in_place_merge_equals_merging_each_record() -> Result<()> {
+        let data = r#"{"a": 1, "l": [{"x": 1}, {"y": [1, 2.5]}], "s": {"p": null}}
+{"a": 2.5, "l": [{"y": [], "z": "q"}, 7], "s": {"p": {"k": true}, "q": [1]}}
+{"s": "flat", "n": null, "m": [[1], [2.5, null]], "o": {}}
+{"a": {"x": 1}, "m": [["t"]], "o": {"e": []}, "b": true}
+{"b": 1, "l": null, "o": {"e": [{"f": 1}]}, "n": [null]}
+"#;
+        let got = infer_json(data.as_bytes(), "t.json", &JsonReadOptions::default())?;
+        let mut expected = Struct(StructType::new());
+        for line in data.lines() {
+            let mut de = serde_json::Deserializer::from_str(line);
+            let t = TypeOf
+                .deserialize(&mut de)
+                .map_err(|e| crate::error::Error::Internal(e.to_string()))?;
+            expected = expected.merge(t);
+        }
+        assert_eq!(Struct(got.record), expected);
+        Ok(())
+    }
+
+    /// A seed whose value is the lattice type of the JSON value it visits.
+    struct TypeOf;
+
+    impl<'de> DeserializeSeed<'de> for TypeOf {
+        type Value = InferredType;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<InferredType, D::Error> {
+            d.deserialize_any(TypeVisitor)
+        }
+    }
+
+    struct TypeVisitor;
+
+    impl<'de> Visitor<'de> for TypeVisitor {
+        type Value = InferredType;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<InferredType, E> {
+            Ok(Boolean)
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<InferredType, E> {
+            Ok(Integer)
+        }
+
+        fn visit_u64<E>(self, v: u64) -> Result<InferredType, E> {
+            Ok(if i64::try_from(v).is_ok() {
+                Integer
+            } else {
+                Float
+            })
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<InferredType, E> {
+            Ok(Float)
+        }
+
+        fn visit_str<E>(self, _: &str) -> Result<InferredType, E> {
+            Ok(String)
+        }
+
+        fn visit_unit<E>(self) -> Result<InferredType, E> {
+            Ok(Null)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<InferredType, A::Error> {
+            let mut item = Null;
+            while let Some(t) = seq.next_element_seed(TypeOf)? {
+                item = item.merge(t);
+            }
+            Ok(List(Box::new(item)))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<InferredType, A::Error> {
+            let mut s = StructType::new();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                let t = map.next_value_seed(TypeOf)?;
+                s.merge_field(&key, t);
+            }
+            Ok(Struct(s))
+        }
+    }
 
     #[test]
     fn infers_and_merges_across_records() -> Result<()> {

@@ -13,6 +13,8 @@ use datafusion::logical_expr::ScalarUDF;
 /// Registers Auger's functions and the FLATTEN rule with a session context.
 pub fn register(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::new_from_impl(flatten::Flatten::new()));
+    // array_element with a direct path for strings; the subscript planner calls it too.
+    ctx.register_udf(crate::subscript::list_element_udf().as_ref().clone());
     ctx.register_udf(ScalarUDF::new_from_impl(nested::Kvgen::new()));
     ctx.register_udf(ScalarUDF::new_from_impl(nested::RepeatedCount::new()));
     ctx.register_udf(ScalarUDF::new_from_impl(nested::RepeatedContains::new()));

@@ -8,7 +8,10 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Float64Builder, Int64Builder, ListBuilder, NullArray, StringBuilder};
+use arrow::array::{
+    ArrayRef, Float64Builder, Int64Builder, ListArray, NullArray, StringArray, StringBuilder,
+};
+use arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use auger_common::lattice::{InferredType, StructType};
@@ -230,6 +233,14 @@ fn invalid_utf8(path: &str, line: u64, field: usize) -> Error {
     }
 }
 
+/// A batch of `columns` arrays ends early past this much text, far below the 2 GB its i32
+/// offsets can address.
+const BATCH_TEXT_LIMIT: usize = 256 << 20;
+
+fn offset(n: usize) -> Result<i32> {
+    i32::try_from(n).map_err(|_| Error::Internal("a text batch outgrew its offsets".into()))
+}
+
 enum TextColumn {
     Null(usize),
     Int64(Int64Builder),
@@ -331,15 +342,17 @@ impl<R: Read> TextBatchReader<R> {
     }
 
     fn read_columns_array(&mut self) -> Result<Option<(Vec<ArrayRef>, usize)>> {
-        let mut builder = ListBuilder::new(StringBuilder::new()).with_field(Arc::new(Field::new(
-            "item",
-            DataType::Utf8,
-            true,
-        )));
+        // The list is assembled from its buffers: a record's fields lie back to back in the
+        // csv reader's buffer, so each record is one copy and one offset per field.
+        let mut bytes: Vec<u8> = Vec::new();
+        let mut field_ends: Vec<i32> = vec![0];
+        let mut record_ends: Vec<i32> = vec![0];
+        // Each record's line, for naming the one that is not UTF-8.
+        let mut lines: Vec<u64> = Vec::new();
         let mut rows = 0;
         // COUNT(*) and implicit columns read no field: records are only counted.
         let build = !self.projection.is_empty();
-        while rows < self.batch_size {
+        while rows < self.batch_size && bytes.len() < BATCH_TEXT_LIMIT {
             if !self.next_record()? {
                 self.done = true;
                 break;
@@ -348,36 +361,60 @@ impl<R: Read> TextBatchReader<R> {
             if !build {
                 continue;
             }
-            if let Ok(all) = std::str::from_utf8(self.record.as_slice()) {
-                // One check for the whole record; its fields are slices of it (a field
-                // boundary inside a character means a field was not UTF-8 on its own).
-                for i in 0..self.record.len() {
-                    let text = self
-                        .record
-                        .range(i)
-                        .and_then(|r| all.get(r))
-                        .ok_or_else(|| invalid_utf8(&self.path, line_of(&self.record), i))?;
-                    builder.values().append_value(text);
-                }
-            } else {
-                let line = line_of(&self.record);
-                for (i, field) in self.record.iter().enumerate() {
-                    let text = std::str::from_utf8(field)
-                        .map_err(|_| invalid_utf8(&self.path, line, i))?;
-                    builder.values().append_value(text);
-                }
+            let base = bytes.len();
+            bytes.extend_from_slice(self.record.as_slice());
+            for i in 0..self.record.len() {
+                let end = self.record.range(i).map_or(0, |r| r.end);
+                field_ends.push(offset(base + end)?);
             }
-            builder.append(true);
+            lines.push(line_of(&self.record));
+            record_ends.push(offset(field_ends.len() - 1)?);
         }
         if rows == 0 {
             return Ok(None);
         }
-        let columns: Vec<ArrayRef> = if self.projection.is_empty() {
-            vec![]
-        } else {
-            vec![Arc::new(builder.finish())]
-        };
-        Ok(Some((columns, rows)))
+        if !build {
+            return Ok(Some((vec![], rows)));
+        }
+        // Arrow checks that the whole batch is UTF-8 with every field boundary on a character
+        // boundary; only when it is not are the records looked at one by one.
+        let data = Buffer::from_vec(bytes);
+        let ends = ScalarBuffer::from(field_ends);
+        let strings =
+            match StringArray::try_new(OffsetBuffer::new(ends.clone()), data.clone(), None) {
+                Ok(strings) => strings,
+                Err(_) => return Err(self.invalid_record(&data, &ends, &record_ends, &lines)),
+            };
+        let item = Arc::new(Field::new("item", DataType::Utf8, true));
+        let list = ListArray::try_new(
+            item,
+            OffsetBuffer::new(record_ends.into()),
+            Arc::new(strings),
+            None,
+        )
+        .map_err(|e| Error::Internal(format!("assembling a text batch: {e}")))?;
+        Ok(Some((vec![Arc::new(list)], rows)))
+    }
+
+    /// The error for the first record of a batch that is not UTF-8: names its line and its
+    /// first bad field (a field boundary inside a character makes both fields bad).
+    fn invalid_record(
+        &self,
+        bytes: &[u8],
+        field_ends: &[i32],
+        record_ends: &[i32],
+        lines: &[u64],
+    ) -> Error {
+        for (record, window) in record_ends.windows(2).enumerate() {
+            let (first, last) = (window[0] as usize, window[1] as usize);
+            for field in first..last {
+                let (start, end) = (field_ends[field] as usize, field_ends[field + 1] as usize);
+                if std::str::from_utf8(&bytes[start..end]).is_err() {
+                    return invalid_utf8(&self.path, lines[record], field - first);
+                }
+            }
+        }
+        Error::Internal("a text batch is not UTF-8 but none of its fields is wrong".into())
     }
 
     fn read_typed(&mut self) -> Result<Option<(Vec<ArrayRef>, usize)>> {
