@@ -224,6 +224,13 @@ def write_results(path, sections, extra, scale, runs):
     sha = subprocess.run(
         ["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", ROOT, "status", "--porcelain", "--", "*.rs", "*Cargo.toml", "Cargo.lock"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if dirty:
+        sha += " with uncommitted changes"
     auger_version = subprocess.run([AUGER, "--version"], capture_output=True, text=True).stdout
     lines = [
         "# Benchmark results",

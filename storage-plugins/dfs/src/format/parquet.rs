@@ -7,7 +7,8 @@
 //! their element types; any other conflict is VARCHAR. The scan casts each file's columns to
 //! the merged types.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use arrow::array::StringArray;
 use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
@@ -53,8 +54,44 @@ pub async fn parquet_schema(
     Ok(Arc::new(Schema::new(merged)))
 }
 
-/// One file's Arrow schema, from its footer.
+/// Schemas read from Parquet footers, shared by every statement of the process: tables are
+/// opened anew for each statement, and reading and decoding the footers again cost more than
+/// planning a small query. A file is known by its path, size and modification time, so a
+/// rewritten file is read again.
+type FooterKey = (String, u64, i64);
+static FOOTER_SCHEMAS: LazyLock<Mutex<HashMap<FooterKey, Arc<Schema>>>> =
+    LazyLock::new(Default::default);
+/// Past this many files the cache starts over, bounding its memory.
+const FOOTER_SCHEMAS_MAX: usize = 8192;
+
+/// One file's Arrow schema, from its footer (or from the cache of footers already read).
 async fn file_schema(
+    store: &Arc<dyn ObjectStore>,
+    meta: &ObjectMeta,
+) -> std::result::Result<Arc<Schema>, String> {
+    let key = (
+        meta.location.to_string(),
+        meta.size,
+        meta.last_modified.timestamp_nanos_opt().unwrap_or_default(),
+    );
+    let cached = FOOTER_SCHEMAS
+        .lock()
+        .ok()
+        .and_then(|cache| cache.get(&key).cloned());
+    if let Some(schema) = cached {
+        return Ok(schema);
+    }
+    let schema = Arc::new(read_file_schema(store, meta).await?);
+    if let Ok(mut cache) = FOOTER_SCHEMAS.lock() {
+        if cache.len() >= FOOTER_SCHEMAS_MAX {
+            cache.clear();
+        }
+        cache.insert(key, Arc::clone(&schema));
+    }
+    Ok(schema)
+}
+
+async fn read_file_schema(
     store: &Arc<dyn ObjectStore>,
     meta: &ObjectMeta,
 ) -> std::result::Result<Schema, String> {
