@@ -18,6 +18,7 @@ use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::BorrowedKey;
 use crate::error::{Error, Result};
 
 /// Appends decoded values for one column.
@@ -141,31 +142,6 @@ enum Key {
     Unknown(String),
 }
 
-struct KeyLookup<'a>(&'a mut StructColumn);
-
-impl<'de> DeserializeSeed<'de> for KeyLookup<'_> {
-    type Value = Key;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeyLookup<'_> {
-    type Value = Key;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
-        Ok(match self.0.slot_of(key) {
-            Some(slot) => Key::Slot(slot),
-            None => Key::Unknown(key.to_string()),
-        })
-    }
-}
-
 impl StructColumn {
     /// `projection` limits which fields get a column (for the top-level record); the others
     /// are still recognised, so they are skipped rather than reported as unknown.
@@ -245,7 +221,12 @@ impl StructColumn {
 
     fn visit_object<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
         self.next_key = 0;
-        while let Some(key) = map.next_key_seed(KeyLookup(self))? {
+        while let Some(key) =
+            map.next_key_seed(BorrowedKey(|key: &str| match self.slot_of(key) {
+                Some(slot) => Key::Slot(slot),
+                None => Key::Unknown(key.to_string()),
+            }))?
+        {
             match key {
                 Key::Slot(Slot::Column(i)) => {
                     if std::mem::replace(&mut self.seen[i], true) {

@@ -5,6 +5,7 @@ use std::io::Read;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use super::BorrowedKey;
 use super::records::RecordSplitter;
 use super::{JsonReadOptions, position_error};
 use crate::error::Result;
@@ -148,10 +149,10 @@ impl<'de> Visitor<'de> for MergeInto<'_> {
         match self.0 {
             InferredType::Struct(fields) => {
                 let mut next = 0;
-                while let Some(position) = map.next_key_seed(FieldOf {
-                    fields: &mut *fields,
-                    guess: next,
-                })? {
+                // A key's position among the fields (added if new), tried where it was last.
+                while let Some(position) = map.next_key_seed(BorrowedKey(|key: &str| {
+                    fields.position_or_insert(key, next)
+                }))? {
                     next = position + 1;
                     let slot = fields.type_at_mut(position).ok_or_else(|| {
                         serde::de::Error::custom("a field disappeared during inference")
@@ -165,32 +166,6 @@ impl<'de> Visitor<'de> for MergeInto<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// A key's position among a struct's fields (added if new), looked up without being copied.
-struct FieldOf<'a> {
-    fields: &'a mut StructType,
-    guess: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for FieldOf<'_> {
-    type Value = usize;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FieldOf<'_> {
-    type Value = usize;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_str<E>(self, key: &str) -> Result<usize, E> {
-        Ok(self.fields.position_or_insert(key, self.guess))
     }
 }
 

@@ -174,3 +174,27 @@ impl<R: Read> Iterator for JsonBatchReader<R> {
         self.next_batch().transpose()
     }
 }
+
+/// A seed that hands an object key to a function as a borrowed `&str`, so looking a key up never
+/// copies it into a `String` (serde's `String` and `Cow<str>` keys are always owned).
+pub(crate) struct BorrowedKey<F>(pub F);
+
+impl<'de, T, F: FnOnce(&str) -> T> serde::de::DeserializeSeed<'de> for BorrowedKey<F> {
+    type Value = T;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de, T, F: FnOnce(&str) -> T> serde::de::Visitor<'de> for BorrowedKey<F> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<T, E> {
+        Ok((self.0)(key))
+    }
+}
