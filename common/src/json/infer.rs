@@ -311,6 +311,12 @@ mod tests {
         };
         let got = infer_json(data.as_bytes(), "t.json", &options)?;
         assert_eq!((got.records, got.skipped), (2, 2));
+        // A record broken after a new key leaves no trace of that key in the type.
+        let data = "{\"a\": 1}\n{\"b\": {\"c\": 2},, }\n{\"a\": 3}\n";
+        let got = infer_json(data.as_bytes(), "t.json", &options)?;
+        assert_eq!((got.records, got.skipped), (2, 1));
+        assert_eq!(got.record.get("b"), None);
+        assert_eq!(got.record.len(), 1);
         Ok(())
     }
 }

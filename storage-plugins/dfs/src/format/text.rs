@@ -570,7 +570,36 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(e.contains("split.csv") && e.contains("line 2"), "{e}");
+        assert!(
+            e.contains("split.csv") && e.contains("line 2") && e.contains("field 1 "),
+            "{e}"
+        );
+        Ok(())
+    }
+
+    /// A batch is checked as UTF-8 whole; when it fails, the error still names the bad
+    /// record's own line and field, not the batch's first.
+    #[test]
+    fn invalid_utf8_names_its_line_and_field_within_a_batch() -> Result<()> {
+        let data: &[u8] = b"a,b\nc,d\n\"e\nf\",g\xFF\nh,i\n";
+        let reader = TextBatchReader::new(
+            data,
+            "bad.csv",
+            options(false),
+            Arc::new(columns_schema()),
+            None,
+            1024,
+        )?;
+        let e = reader
+            .collect::<Result<Vec<_>>>()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        // The quoted field spans lines 3 and 4; the record starts on line 3.
+        assert!(
+            e.contains("bad.csv") && e.contains("line 3") && e.contains("field 2 "),
+            "{e}"
+        );
         Ok(())
     }
 
