@@ -83,6 +83,13 @@ impl StructType {
         self.fields.len() - 1
     }
 
+    /// Whether the field at `position` is named `name`.
+    pub(crate) fn is_at(&self, position: usize, name: &[u8]) -> bool {
+        self.fields
+            .get(position)
+            .is_some_and(|(n, _)| n.as_bytes() == name)
+    }
+
     pub(crate) fn type_at_mut(&mut self, position: usize) -> Option<&mut InferredType> {
         self.fields.get_mut(position).map(|(_, t)| t)
     }
@@ -118,6 +125,47 @@ impl InferredType {
             // Every remaining pair is a conflict: scalar vs scalar of another kind, or a
             // scalar/list/struct mismatch. VARCHAR holds all of them without loss.
             _ => String,
+        }
+    }
+
+    /// Merges a scalar type (not a list or struct) into `self`, in place.
+    #[inline]
+    pub(crate) fn merge_scalar(&mut self, t: &InferredType) {
+        // Scalars of one kind are equal: the common case is decided without a call.
+        if std::mem::discriminant(self) != std::mem::discriminant(t) {
+            let old = std::mem::replace(self, InferredType::Null);
+            *self = old.merge(t.clone());
+        }
+    }
+
+    /// Merges "a list" into `self` in place and returns the item type to merge the list's
+    /// items into; None when `self` held something other than a list, which makes it VARCHAR
+    /// (the items then add nothing).
+    pub(crate) fn merge_list(&mut self) -> Option<&mut InferredType> {
+        if *self == InferredType::Null {
+            *self = InferredType::List(Box::new(InferredType::Null));
+        }
+        match self {
+            InferredType::List(item) => Some(item),
+            other => {
+                *other = InferredType::String;
+                None
+            }
+        }
+    }
+
+    /// Merges "an object" into `self` in place and returns the fields to merge the object's
+    /// keys into; None when `self` held something other than a struct (it becomes VARCHAR).
+    pub(crate) fn merge_struct(&mut self) -> Option<&mut StructType> {
+        if *self == InferredType::Null {
+            *self = InferredType::Struct(StructType::new());
+        }
+        match self {
+            InferredType::Struct(fields) => Some(fields),
+            other => {
+                *other = InferredType::String;
+                None
+            }
         }
     }
 

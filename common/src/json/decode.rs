@@ -19,6 +19,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::value::RawValue;
 
 use super::BorrowedKey;
+use super::scan;
 use crate::error::{Error, Result};
 
 /// Appends decoded values for one column.
@@ -432,9 +433,26 @@ impl RecordDecoder {
         self.rows
     }
 
+    /// Whether the decoder builds any column (COUNT(*) builds none).
+    pub fn has_columns(&self) -> bool {
+        !self.root.fields.is_empty()
+    }
+
+    /// Counts a row that was checked to be a valid object, when there are no columns to build.
+    pub fn count_row(&mut self) {
+        debug_assert!(!self.has_columns());
+        self.rows += 1;
+    }
+
     /// Decodes one record. On error the builders may hold part of the record, so the caller
     /// must validate records first if it wants to skip bad ones and go on.
     pub fn decode(&mut self, bytes: &[u8]) -> Result<(), serde_json::Error> {
+        if !self.has_columns() && scan::validate_object(bytes).is_ok() {
+            // No columns (COUNT(*)): a valid object is a row; serde_json reads the rest, to
+            // name what is wrong with them.
+            self.rows += 1;
+            return Ok(());
+        }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         RecordSeed(&mut self.root).deserialize(&mut de)?;
         de.end()?;

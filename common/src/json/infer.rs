@@ -6,7 +6,8 @@ use std::io::Read;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::BorrowedKey;
-use super::records::RecordSplitter;
+use super::records::{Found, RecordSplitter};
+use super::scan;
 use super::{JsonReadOptions, position_error};
 use crate::error::Result;
 use crate::lattice::{InferredType, StructType};
@@ -33,16 +34,43 @@ pub fn infer_json<R: Read>(
     let mut record = InferredType::Struct(StructType::new());
     let mut records = 0;
     let mut skipped = 0;
-    while let Some(raw) = splitter.next_record()? {
+    let skip = options.skip_invalid_records;
+    loop {
+        // Most records are read in one pass by the fast scan, as the splitter finds them.
+        let found = splitter.next_record_scanned(|bytes| {
+            if skip {
+                // A record skipped half-way must leave no trace in the type: check it first.
+                let n = scan::leading_object(bytes)?;
+                scan::merge_object(&bytes[..n], &mut record).ok()?;
+                Some(n)
+            } else {
+                scan::merge_leading_object(bytes, &mut record)
+            }
+        })?;
+        let raw = match found {
+            None => break,
+            Some(Found::Scanned) => {
+                records += 1;
+                continue;
+            }
+            Some(Found::Raw(raw)) => raw,
+        };
         let first = raw.bytes.iter().find(|b| !b.is_ascii_whitespace());
         let parsed = if first != Some(&b'{') {
             Err(not_an_object())
         } else if options.skip_invalid_records {
             // A record skipped half-way must leave no trace in the type: check it first.
-            serde_json::from_slice::<IgnoredAny>(raw.bytes)
-                .and_then(|_| merge_record(&mut record, raw.bytes))
+            if scan::validate_object(raw.bytes).is_ok() {
+                scan::merge_object(raw.bytes, &mut record)
+                    .or_else(|_| merge_record(&mut record, raw.bytes))
+            } else {
+                serde_json::from_slice::<IgnoredAny>(raw.bytes)
+                    .and_then(|_| merge_record(&mut record, raw.bytes))
+            }
         } else {
-            merge_record(&mut record, raw.bytes)
+            // The fast scan, or serde_json where it gives up (which also names any error).
+            scan::merge_object(raw.bytes, &mut record)
+                .or_else(|_| merge_record(&mut record, raw.bytes))
         };
         match parsed {
             Ok(()) => records += 1,
@@ -62,7 +90,10 @@ pub fn infer_json<R: Read>(
     })
 }
 
-fn merge_record(record: &mut InferredType, bytes: &[u8]) -> Result<(), serde_json::Error> {
+pub(crate) fn merge_record(
+    record: &mut InferredType,
+    bytes: &[u8],
+) -> Result<(), serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     MergeInto(record).deserialize(&mut de)?;
     de.end()
@@ -74,8 +105,7 @@ struct MergeInto<'a>(&'a mut InferredType);
 
 impl MergeInto<'_> {
     fn scalar(self, t: InferredType) {
-        let old = std::mem::replace(self.0, InferredType::Null);
-        *self.0 = old.merge(t);
+        self.0.merge_scalar(&t);
     }
 }
 
@@ -128,26 +158,17 @@ impl<'de> Visitor<'de> for MergeInto<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        if *self.0 == InferredType::Null {
-            *self.0 = InferredType::List(Box::new(InferredType::Null));
-        }
-        match self.0 {
-            InferredType::List(item) => while seq.next_element_seed(MergeInto(item))?.is_some() {},
-            // A list where something else was seen: the values conflict, VARCHAR holds both.
-            other => {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                *other = InferredType::String;
-            }
+        match self.0.merge_list() {
+            Some(item) => while seq.next_element_seed(MergeInto(item))?.is_some() {},
+            // A list where something else was seen: VARCHAR holds both; the items add nothing.
+            None => while seq.next_element::<IgnoredAny>()?.is_some() {},
         }
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        if *self.0 == InferredType::Null {
-            *self.0 = InferredType::Struct(StructType::new());
-        }
-        match self.0 {
-            InferredType::Struct(fields) => {
+        match self.0.merge_struct() {
+            Some(fields) => {
                 let mut next = 0;
                 // A key's position among the fields (added if new), tried where it was last.
                 while let Some(position) = map.next_key_seed(BorrowedKey(|key: &str| {
@@ -160,10 +181,7 @@ impl<'de> Visitor<'de> for MergeInto<'_> {
                     map.next_value_seed(MergeInto(slot))?;
                 }
             }
-            other => {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                *other = InferredType::String;
-            }
+            None => while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {},
         }
         Ok(())
     }
@@ -176,6 +194,7 @@ pub(crate) fn not_an_object() -> serde_json::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::records::INITIAL_CHUNK;
     use crate::lattice::InferredType::*;
 
     /// Merging in place gives what merging each record's own type gives, field order included.
@@ -186,8 +205,17 @@ mod tests {
 {"s": "flat", "n": null, "m": [[1], [2.5, null]], "o": {}}
 {"a": {"x": 1}, "m": [["t"]], "o": {"e": []}, "b": true}
 {"b": 1, "l": null, "o": {"e": [{"f": 1}]}, "n": [null]}
+{"a": [1], "big": 12345678901234567890, "k\"q": {"r": -0}, "o": {"e": [{"g": 1e300}]}}
 "#;
-        let got = infer_json(data.as_bytes(), "t.json", &JsonReadOptions::default())?;
+        // Repeated past the splitter's first buffer, so that records straddle its end and the
+        // fast scan gives up part-way through some (and on the big number and escaped key).
+        let repeats = 3 * INITIAL_CHUNK / data.len();
+        let got = infer_json(
+            data.repeat(repeats).as_bytes(),
+            "t.json",
+            &JsonReadOptions::default(),
+        )?;
+        assert_eq!(got.records as usize, 6 * repeats);
         let mut expected = Struct(StructType::new());
         for line in data.lines() {
             let mut de = serde_json::Deserializer::from_str(line);

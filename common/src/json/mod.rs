@@ -3,6 +3,7 @@
 mod decode;
 mod infer;
 mod records;
+mod scan;
 
 use std::io::Read;
 
@@ -11,7 +12,7 @@ use arrow::record_batch::RecordBatch;
 
 pub use decode::RecordDecoder;
 pub use infer::{JsonFileInference, infer_json};
-pub use records::{RawRecord, RecordSplitter};
+pub use records::{Found, RawRecord, RecordSplitter};
 
 use crate::error::{Error, FilePosition, Result};
 use crate::lattice::{InferredType, StructType};
@@ -134,10 +135,25 @@ impl<R: Read> JsonBatchReader<R> {
         if self.done {
             return Ok(None);
         }
+        let columns = self.decoder.has_columns();
         while self.decoder.rows() < self.batch_size {
-            let Some(raw) = self.splitter.next_record()? else {
-                self.done = true;
-                break;
+            // Without columns (COUNT(*)) a record needs only to be valid: the fast scan checks
+            // most as the splitter finds them.
+            let found = if columns {
+                self.splitter.next_record()?.map(Found::Raw)
+            } else {
+                self.splitter.next_record_scanned(scan::leading_object)?
+            };
+            let raw = match found {
+                None => {
+                    self.done = true;
+                    break;
+                }
+                Some(Found::Scanned) => {
+                    self.decoder.count_row();
+                    continue;
+                }
+                Some(Found::Raw(raw)) => raw,
             };
             if self.options.skip_invalid_records {
                 // Validate before decoding, so a bad record leaves no partial row behind.
@@ -158,6 +174,9 @@ impl<R: Read> JsonBatchReader<R> {
 }
 
 fn validate_object(bytes: &[u8]) -> Result<(), serde_json::Error> {
+    if scan::validate_object(bytes).is_ok() {
+        return Ok(());
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let _: serde::de::IgnoredAny = serde::Deserialize::deserialize(&mut de)?;
     de.end()?;

@@ -7,7 +7,7 @@ use std::io::Read;
 
 use crate::error::{Error, FilePosition, Result};
 
-const INITIAL_CHUNK: usize = 1 << 20;
+pub(crate) const INITIAL_CHUNK: usize = 1 << 20;
 
 /// One top-level value, as raw bytes, with where it starts in the file.
 #[derive(Debug)]
@@ -15,6 +15,15 @@ pub struct RawRecord<'a> {
     pub bytes: &'a [u8],
     pub line: u64,
     pub column: u64,
+}
+
+/// A record found by [`RecordSplitter::next_record_scanned`].
+#[derive(Debug)]
+pub enum Found<'a> {
+    /// The scan read the whole record.
+    Scanned,
+    /// The scan did not: the record's bytes, for the caller to read.
+    Raw(RawRecord<'a>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -112,12 +121,12 @@ impl<R: Read> RecordSplitter<R> {
     }
 
     fn advance(&mut self, n: usize) {
-        for &b in &self.buf[self.pos..self.pos + n] {
-            if b == b'\n' {
-                self.line += 1;
-                self.column = 1;
-            } else {
-                self.column += 1;
+        let bytes = &self.buf[self.pos..self.pos + n];
+        match memchr::memrchr(b'\n', bytes) {
+            None => self.column += n as u64,
+            Some(last) => {
+                self.line += memchr::memchr_iter(b'\n', bytes).count() as u64;
+                self.column = (n - last) as u64;
             }
         }
         self.pos += n;
@@ -142,6 +151,35 @@ impl<R: Read> RecordSplitter<R> {
 
     /// The next top-level record, or None at the end of the file.
     pub fn next_record(&mut self) -> Result<Option<RawRecord<'_>>> {
+        if !self.next_start()? {
+            return Ok(None);
+        }
+        self.take_value()
+    }
+
+    /// The next top-level record, or None at the end of the file. `scan` is tried first on the
+    /// bytes buffered from the start of an object record: it returns the record's length when
+    /// it has read the whole record itself. Otherwise (it gave up, or the record goes on past
+    /// what is buffered) the record is found by its brackets and returned raw for the caller
+    /// to read; one pass over the bytes instead of two for most records.
+    pub fn next_record_scanned(
+        &mut self,
+        scan: impl FnOnce(&[u8]) -> Option<usize>,
+    ) -> Result<Option<Found<'_>>> {
+        if !self.next_start()? {
+            return Ok(None);
+        }
+        if self.buf[self.pos] == b'{'
+            && let Some(n) = scan(&self.buf[self.pos..self.len])
+        {
+            self.advance(n);
+            return Ok(Some(Found::Scanned));
+        }
+        Ok(self.take_value()?.map(Found::Raw))
+    }
+
+    /// Moves to the start of the next record; false at the end of the file.
+    fn next_start(&mut self) -> Result<bool> {
         loop {
             let Some(b) = self.peek_significant()? else {
                 return match self.layout {
@@ -150,7 +188,7 @@ impl<R: Read> RecordSplitter<R> {
                         self.column,
                         "unexpected end of file: the top-level array is not closed with ']'",
                     )),
-                    _ => Ok(None),
+                    _ => Ok(false),
                 };
             };
             match self.layout {
@@ -221,7 +259,7 @@ impl<R: Read> RecordSplitter<R> {
                 }
                 Layout::Stream => {}
             }
-            return self.take_value();
+            return Ok(true);
         }
     }
 
@@ -285,8 +323,16 @@ fn scan_value(data: &[u8], in_array: bool, eof: bool) -> Scan {
     }
     let mut depth = 0usize;
     let mut i = 0;
-    while i < data.len() {
-        match data[i] {
+    loop {
+        // Runs of bytes that are neither brackets nor quotes are skipped a byte at a time
+        // through a table; strings likewise up to their quote, backslash or newline.
+        while i < data.len() && !STRUCTURAL[data[i] as usize] {
+            i += 1;
+        }
+        let Some(&b) = data.get(i) else {
+            return Scan::NeedMore;
+        };
+        match b {
             b'{' | b'[' => depth += 1,
             b'}' | b']' => {
                 depth -= 1;
@@ -294,33 +340,38 @@ fn scan_value(data: &[u8], in_array: bool, eof: bool) -> Scan {
                     return Scan::Complete(i + 1);
                 }
             }
-            b'"' => {
+            _ => {
+                // A string.
                 i += 1;
                 loop {
-                    match memchr::memchr3(b'"', b'\\', b'\n', &data[i.min(data.len())..]) {
-                        None => return Scan::NeedMore,
-                        Some(off) => {
-                            let at = i + off;
-                            match data[at] {
-                                b'"' => {
-                                    i = at;
-                                    break;
-                                }
-                                b'\\' => i = at + 2,
-                                _ => return Scan::Complete(at),
-                            }
-                        }
+                    while i < data.len() && !IN_STRING[data[i] as usize] {
+                        i += 1;
                     }
-                    if i >= data.len() {
-                        return Scan::NeedMore;
+                    match data.get(i) {
+                        None => return Scan::NeedMore,
+                        Some(b'"') => break,
+                        Some(b'\\') => i += 2,
+                        Some(_) => return Scan::Complete(i),
                     }
                 }
             }
-            _ => {}
         }
         i += 1;
     }
-    Scan::NeedMore
+}
+
+/// The bytes that matter to `scan_value` outside strings, and inside them.
+static STRUCTURAL: [bool; 256] = byte_set(b"{}[]\"");
+static IN_STRING: [bool; 256] = byte_set(b"\"\\\n");
+
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        set[bytes[i] as usize] = true;
+        i += 1;
+    }
+    set
 }
 
 #[cfg(test)]
@@ -365,6 +416,38 @@ mod tests {
         assert!(records("[]")?.is_empty());
         assert!(records("[{\"a\":1}").is_err());
         assert!(records("[{\"a\":1} {\"a\":2}]").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn scanned_records_keep_positions() -> Result<()> {
+        let input = "{\"a\": 1}\n{\"b\": [1,\n 2]}\n  {\"c\": bad}\n{\"d\": 4}\n";
+        for chunk in [4, INITIAL_CHUNK] {
+            let mut s = RecordSplitter::new(input.as_bytes(), "t.json");
+            s.chunk = chunk;
+            let mut got = vec![];
+            while let Some(found) = s.next_record_scanned(crate::json::scan::leading_object)? {
+                got.push(match found {
+                    Found::Scanned => "scanned".to_string(),
+                    Found::Raw(r) => {
+                        format!(
+                            "{}:{}:{}",
+                            r.line,
+                            r.column,
+                            String::from_utf8_lossy(r.bytes)
+                        )
+                    }
+                });
+            }
+            let bad = "4:3:{\"c\": bad}".to_string();
+            if chunk == INITIAL_CHUNK {
+                assert_eq!(got, vec!["scanned", "scanned", &bad, "scanned"]);
+            } else {
+                // Records longer than the buffer are found by brackets and returned raw.
+                assert_eq!(got.len(), 4);
+                assert_eq!(got[2], bad);
+            }
+        }
         Ok(())
     }
 
