@@ -176,7 +176,7 @@ def run_suite(suite, cache, scale, runs, home, out, engines=ENGINES, only=None):
                 continue
             if query.cold and engine == "auger":
                 shutil.rmtree(os.path.join(home, "cache"), ignore_errors=True)
-            warmup, n = (0, 1) if query.cold else (1, runs)
+            warmup, n = (0, 1) if query.cold else (1, max(runs, suite.min_runs))
             if engine == "auger":
                 r = run_auger(home, sql, warmup, n, suite.auger_setup)
             else:
@@ -249,6 +249,9 @@ def write_results(path, sections, extra, scale, runs):
     ]
     for suite, rows in sections:
         lines += [f"## {suite.name}", "", suite.description, ""]
+        if suite.min_runs > runs:
+            lines += [f"Each query: 1 warm-up run, then {suite.min_runs} timed runs (this "
+                      "suite's minimum: its queries are short).", ""]
         lines += [
             "| query | Auger | DuckDB | DataFusion | Auger MB | DuckDB MB | DataFusion MB "
             "| Auger/DuckDB | Auger/DataFusion | answers |",

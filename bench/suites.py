@@ -26,6 +26,9 @@ class Suite:
     queries: list = field(default_factory=list)
     # Statements Auger runs first in the same process (USE).
     auger_setup: list = field(default_factory=list)
+    # Timed runs per query at least, whatever --runs says: queries of tens of milliseconds
+    # need more runs than the machine's noise to give a stable median.
+    min_runs: int = 0
 
 
 def q(name, auger, duckdb, datafusion, cold=False):
@@ -61,6 +64,7 @@ def tpch_suite(d):
         setup,
         queries,
         auger_setup=["USE bench.tpch"],
+        min_runs=10,
     )
 
 
