@@ -19,7 +19,6 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::value::RawValue;
 
 use super::BorrowedKey;
-use super::scan;
 use crate::error::{Error, Result};
 
 /// Appends decoded values for one column.
@@ -447,12 +446,6 @@ impl RecordDecoder {
     /// Decodes one record. On error the builders may hold part of the record, so the caller
     /// must validate records first if it wants to skip bad ones and go on.
     pub fn decode(&mut self, bytes: &[u8]) -> Result<(), serde_json::Error> {
-        if !self.has_columns() && scan::validate_object(bytes).is_ok() {
-            // No columns (COUNT(*)): a valid object is a row; serde_json reads the rest, to
-            // name what is wrong with them.
-            self.rows += 1;
-            return Ok(());
-        }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         RecordSeed(&mut self.root).deserialize(&mut de)?;
         de.end()?;

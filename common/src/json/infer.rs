@@ -55,26 +55,21 @@ pub fn infer_json<R: Read>(
             }
             Some(Found::Raw(raw)) => raw,
         };
+        // The scan gave up (serde_json names the error, or reads what the scan leaves to it),
+        // or the record runs past what was buffered.
         let first = raw.bytes.iter().find(|b| !b.is_ascii_whitespace());
         let parsed = if first != Some(&b'{') {
             Err(not_an_object())
-        } else if options.skip_invalid_records {
+        } else if skip {
             // A record skipped half-way must leave no trace in the type: check it first.
-            if scan::validate_object(raw.bytes).is_ok() {
-                scan::merge_object(raw.bytes, &mut record)
-                    .or_else(|_| merge_record(&mut record, raw.bytes))
-            } else {
-                serde_json::from_slice::<IgnoredAny>(raw.bytes)
-                    .and_then(|_| merge_record(&mut record, raw.bytes))
-            }
+            serde_json::from_slice::<IgnoredAny>(raw.bytes)
+                .and_then(|_| merge_record(&mut record, raw.bytes))
         } else {
-            // The fast scan, or serde_json where it gives up (which also names any error).
-            scan::merge_object(raw.bytes, &mut record)
-                .or_else(|_| merge_record(&mut record, raw.bytes))
+            merge_record(&mut record, raw.bytes)
         };
         match parsed {
             Ok(()) => records += 1,
-            Err(_) if options.skip_invalid_records => skipped += 1,
+            Err(_) if skip => skipped += 1,
             Err(err) => return Err(position_error(path, &raw, &err)),
         }
     }
