@@ -65,6 +65,24 @@ async fn skipped_records_are_counted() {
     // records.json: two good objects; a broken object, an array and a string are skipped.
     assert_eq!(rows, 2);
     assert_eq!(out.skipped_records(), 3);
+
+    // COUNT(*) reads no column, and is checked by the fast scan: the same records count.
+    let mut out = session
+        .execute("SELECT COUNT(*) FROM fixtures.data.`schemafree/bad`")
+        .await
+        .unwrap();
+    let mut counts = vec![];
+    while let Some(b) = out.stream.next().await {
+        let b = b.unwrap();
+        let c = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap();
+        counts.extend(c.iter().flatten());
+    }
+    assert_eq!(counts, vec![2]);
+    assert_eq!(out.skipped_records(), 3);
 }
 
 /// Runs `sql` over a file holding `body`; returns the error text or the rows.

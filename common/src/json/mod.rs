@@ -217,3 +217,46 @@ impl<'de, T, F: FnOnce(&str) -> T> serde::de::Visitor<'de> for BorrowedKey<F> {
         Ok((self.0)(key))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::datatypes::{DataType, Field};
+
+    fn count(data: &str, options: JsonReadOptions) -> Result<(usize, u64)> {
+        let schema = Schema::new(vec![
+            Field::new("a", DataType::Utf8, true),
+            Field::new("k\"", DataType::Float64, true),
+        ]);
+        // No columns: the COUNT(*) path, where the fast scan checks most records.
+        let mut reader =
+            JsonBatchReader::new(data.as_bytes(), "c.json", &schema, Some(&[]), options, 2)?;
+        let mut rows = 0;
+        while let Some(batch) = reader.next_batch()? {
+            assert_eq!(batch.num_columns(), 0);
+            rows += batch.num_rows();
+        }
+        Ok((rows, reader.skipped()))
+    }
+
+    #[test]
+    fn counting_without_columns_checks_every_record() -> Result<()> {
+        let data = "{\"a\": 1}\n{\"a\": \"\\u00e9\", \"k\\\"\": 12345678901234567890}\n\
+                    {\"a\": 2, x}\n[1]\n{\"a\": 3}\n";
+        let err = count(data, JsonReadOptions::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("c.json") && err.contains("line 3, column 10"),
+            "{err}"
+        );
+        let skipping = JsonReadOptions {
+            skip_invalid_records: true,
+            ..Default::default()
+        };
+        // The escaped key and the long number are left to serde_json, and still count.
+        assert_eq!(count(data, skipping)?, (3, 2));
+        Ok(())
+    }
+}

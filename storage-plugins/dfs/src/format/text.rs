@@ -552,24 +552,29 @@ mod tests {
         Ok(())
     }
 
-    #[test]
-    fn a_character_split_across_fields_is_invalid_utf8_not_a_panic() -> Result<()> {
-        // "\xC3" ends the first field and "\xA9" starts the second: the record's bytes
-        // together are valid UTF-8 ("é"), its fields are not.
-        let data: &[u8] = b"ok,fine\na\xC3,\xA9b\n";
+    /// The error reading `data` as a headerless file named `path` (empty if there is none).
+    fn headerless_error(data: &[u8], path: &str) -> Result<String> {
         let reader = TextBatchReader::new(
             data,
-            "split.csv",
+            path,
             options(false),
             Arc::new(columns_schema()),
             None,
             1024,
         )?;
-        let e = reader
+        Ok(reader
             .collect::<Result<Vec<_>>>()
             .err()
             .map(|e| e.to_string())
-            .unwrap_or_default();
+            .unwrap_or_default())
+    }
+
+    #[test]
+    fn a_character_split_across_fields_is_invalid_utf8_not_a_panic() -> Result<()> {
+        // "\xC3" ends the first field and "\xA9" starts the second: the record's bytes
+        // together are valid UTF-8 ("é"), its fields are not.
+        let data: &[u8] = b"ok,fine\na\xC3,\xA9b\n";
+        let e = headerless_error(data, "split.csv")?;
         assert!(
             e.contains("split.csv") && e.contains("line 2") && e.contains("field 1 "),
             "{e}"
@@ -582,19 +587,7 @@ mod tests {
     #[test]
     fn invalid_utf8_names_its_line_and_field_within_a_batch() -> Result<()> {
         let data: &[u8] = b"a,b\nc,d\n\"e\nf\",g\xFF\nh,i\n";
-        let reader = TextBatchReader::new(
-            data,
-            "bad.csv",
-            options(false),
-            Arc::new(columns_schema()),
-            None,
-            1024,
-        )?;
-        let e = reader
-            .collect::<Result<Vec<_>>>()
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let e = headerless_error(data, "bad.csv")?;
         // The quoted field spans lines 3 and 4; the record starts on line 3.
         assert!(
             e.contains("bad.csv") && e.contains("line 3") && e.contains("field 2 "),
