@@ -32,6 +32,9 @@ pub enum InferredType {
 pub struct StructType {
     fields: Vec<(String, InferredType)>,
     index: HashMap<String, usize>,
+    /// Per field: whether its name is written in JSON as exactly its bytes (no quote,
+    /// backslash or control character), so that a key can be matched against it byte for byte.
+    plain: Vec<bool>,
 }
 
 impl StructType {
@@ -63,11 +66,15 @@ impl StructType {
                 let old = std::mem::replace(slot, InferredType::Null);
                 *slot = old.merge(ty);
             }
-            None => {
-                self.index.insert(name.to_string(), self.fields.len());
-                self.fields.push((name.to_string(), ty));
-            }
+            None => self.push(name, ty),
         }
+    }
+
+    fn push(&mut self, name: &str, ty: InferredType) {
+        self.index.insert(name.to_string(), self.fields.len());
+        self.fields.push((name.to_string(), ty));
+        self.plain
+            .push(!name.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'));
     }
 
     /// The position of the field `name`, added (as Null) if it is new; `guess` is tried first.
@@ -78,16 +85,16 @@ impl StructType {
         if let Some(&i) = self.index.get(name) {
             return i;
         }
-        self.index.insert(name.to_string(), self.fields.len());
-        self.fields.push((name.to_string(), InferredType::Null));
+        self.push(name, InferredType::Null);
         self.fields.len() - 1
     }
 
-    /// Whether the field at `position` is named `name`.
-    pub(crate) fn is_at(&self, position: usize, name: &[u8]) -> bool {
-        self.fields
-            .get(position)
-            .is_some_and(|(n, _)| n.as_bytes() == name)
+    /// The name of the field at `position` when it is plain (see `plain`).
+    pub(crate) fn plain_name_at(&self, position: usize) -> Option<&[u8]> {
+        match self.plain.get(position) {
+            Some(true) => Some(self.fields[position].0.as_bytes()),
+            _ => None,
+        }
     }
 
     pub(crate) fn type_at_mut(&mut self, position: usize) -> Option<&mut InferredType> {

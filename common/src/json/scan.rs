@@ -157,24 +157,30 @@ impl<'a> Scanner<'a> {
         }
         let mut next = 0;
         loop {
-            let key = self.key()?;
-            if self.next_significant()? != b':' {
-                return Err(GiveUp);
-            }
             match fields.as_deref_mut() {
                 Some(fields) => {
-                    // Where the key was in the previous object is tried first.
-                    let position = if fields.is_at(next, key) {
+                    // The key where it was in the previous object is tried first.
+                    let position = if self.expected_key(fields.plain_name_at(next)) {
                         next
                     } else {
+                        let key = self.key()?;
                         // Valid UTF-8: `string` checked any non-ASCII bytes.
                         let key = std::str::from_utf8(key).map_err(|_| GiveUp)?;
                         fields.position_or_insert(key, next)
                     };
+                    if self.next_significant()? != b':' {
+                        return Err(GiveUp);
+                    }
                     next = position + 1;
                     self.value(fields.type_at_mut(position), depth)?;
                 }
-                None => self.value(None, depth)?,
+                None => {
+                    self.key()?;
+                    if self.next_significant()? != b':' {
+                        return Err(GiveUp);
+                    }
+                    self.value(None, depth)?;
+                }
             }
             match self.next_significant()? {
                 b',' => {
@@ -211,6 +217,27 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Whether the key at the opening quote here is `name`, a plain name (no quote, backslash or
+    /// control character): then its bytes and a closing quote are the whole key, read here
+    /// without the string scan.
+    #[inline(always)]
+    fn expected_key(&mut self, name: Option<&[u8]>) -> bool {
+        let Some(name) = name else {
+            return false;
+        };
+        let start = self.i + 1;
+        let end = start + name.len();
+        match self.data.get(start..=end) {
+            Some(bytes)
+                if bytes[name.len()] == b'"' && bytes.iter().zip(name).all(|(a, b)| a == b) =>
+            {
+                self.i = end + 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// An object key without escapes (valid UTF-8).
     fn key(&mut self) -> Scan<&'a [u8]> {
         let start = self.i + 1;
@@ -230,9 +257,7 @@ impl<'a> Scanner<'a> {
         let mut escaped = false;
         let mut ascii = true;
         loop {
-            while i < data.len() && !STRING_SPECIAL[data[i] as usize] {
-                i += 1;
-            }
+            i = skip_plain(data, i);
             match data.get(i).copied().ok_or(GiveUp)? {
                 b'"' => break,
                 b'\\' => {
@@ -324,6 +349,32 @@ impl<'a> Scanner<'a> {
             &InferredType::Integer
         })
     }
+}
+
+/// The position of the first byte at or after `i` that ends a string's plain run (see
+/// `STRING_SPECIAL`), or the end of `data`. Eight bytes at a time: the lowest byte flagged in
+/// each mask below is exact (a borrow only reaches bytes above a flagged one), so the lowest
+/// flagged byte of their union is the first special byte.
+#[inline(always)]
+fn skip_plain(data: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    while let Some(chunk) = data.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let special = zero_byte(w ^ (ONES * u64::from(b'"')))
+            | zero_byte(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+            | (w & HIGH);
+        if special != 0 {
+            return i + (special.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < data.len() && !STRING_SPECIAL[data[i] as usize] {
+        i += 1;
+    }
+    i
 }
 
 fn merge(slot: Option<&mut InferredType>, t: &InferredType) {
@@ -445,5 +496,56 @@ mod tests {
         merge_record(&mut alone, before.as_bytes()).unwrap();
         merge_record(&mut alone, record.as_bytes()).unwrap();
         assert_eq!(mixed, alone);
+    }
+
+    #[test]
+    fn plain_runs_end_at_the_first_special_byte() {
+        // Every byte value at every offset of a run, against the byte table.
+        for b in 0..=255u8 {
+            for at in 0..20 {
+                for start in [0, 3] {
+                    let mut data = vec![b'a'; 24];
+                    data[at] = b;
+                    let naive = (start..data.len())
+                        .find(|&i| STRING_SPECIAL[data[i] as usize])
+                        .unwrap_or(data.len());
+                    assert_eq!(skip_plain(&data, start), naive, "byte {b:#x} at {at}");
+                }
+            }
+        }
+        assert_eq!(skip_plain(b"abc", 0), 3);
+    }
+
+    #[test]
+    fn keys_matched_by_name_are_still_checked() {
+        // Names read by serde_json from escaped keys may hold a quote, a backslash or a
+        // control character: such a name is never matched against raw bytes, where those bytes
+        // mean something else (the end of the key, an escape, an invalid record).
+        for (first, second) in [
+            (r#"{"x\"": 1}"#, r#"{"x"": 2}"#),
+            (r#"{"a\\b": 1}"#, r#"{"a\b": 2}"#),
+            (r#"{"a\nb": 1}"#, "{\"a\nb\": 2}"),
+        ] {
+            let mut t = InferredType::Struct(Default::default());
+            merge_record(&mut t, first.as_bytes()).unwrap();
+            assert_eq!(
+                merge_object(second.as_bytes(), &mut t),
+                Err(GiveUp),
+                "{second}"
+            );
+        }
+        // Plain names match where they were, and a key that only starts like one is its own.
+        let mut by_scan = InferredType::Struct(Default::default());
+        let mut by_serde = InferredType::Struct(Default::default());
+        for record in [
+            r#"{"ab": 1, "c": {"d": 1}}"#,
+            r#"{"ab": 2.5, "c": {"d": "x"}}"#,
+            r#"{"abc": 1, "a": true, "c": {"dd": 1}}"#,
+            r#"{"ab": null}"#,
+        ] {
+            merge_object(record.as_bytes(), &mut by_scan).unwrap();
+            merge_record(&mut by_serde, record.as_bytes()).unwrap();
+        }
+        assert_eq!(by_scan, by_serde);
     }
 }
