@@ -303,9 +303,7 @@ impl<'a> Scanner<'a> {
         }
         let digits = |i: &mut usize| {
             let from = *i;
-            while data.get(*i).is_some_and(u8::is_ascii_digit) {
-                *i += 1;
-            }
+            *i = skip_digits(data, *i);
             *i - from
         };
         // serde_json reads -0 as a float (-0.0), to keep its sign.
@@ -372,6 +370,30 @@ fn skip_plain(data: &[u8], mut i: usize) -> usize {
         i += 8;
     }
     while i < data.len() && !STRING_SPECIAL[data[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
+/// The position of the first byte at or after `i` that is not an ASCII digit, or the end of
+/// `data`; eight bytes at a time, each byte tested on its own (no carry or borrow crosses
+/// bytes: the arithmetic runs on bytes with their high bit set or cleared first).
+#[inline(always)]
+fn skip_digits(data: &[u8], mut i: usize) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while let Some(chunk) = data.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // High bit set: below '0' (no high bit left after subtracting), above '9' (high bit
+        // reached by adding), or non-ASCII.
+        let other = (!((w | HIGH) - ONES * u64::from(b'0')) | ((w & LOW) + ONES * 0x46) | w) & HIGH;
+        if other != 0 {
+            return i + (other.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while data.get(i).is_some_and(u8::is_ascii_digit) {
         i += 1;
     }
     i
@@ -499,7 +521,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_runs_end_at_the_first_special_byte() {
+    fn runs_end_at_the_first_byte_not_in_them() {
         // Every byte value at every offset of a run, against the byte table.
         for b in 0..=255u8 {
             for at in 0..20 {
@@ -514,6 +536,15 @@ mod tests {
             }
         }
         assert_eq!(skip_plain(b"abc", 0), 3);
+        for b in 0..=255u8 {
+            for at in 0..20 {
+                let mut data = vec![b'7'; 24];
+                data[at] = b;
+                let naive = data.iter().position(|c| !c.is_ascii_digit()).unwrap_or(24);
+                assert_eq!(skip_digits(&data, 0), naive, "byte {b:#x} at {at}");
+            }
+        }
+        assert_eq!(skip_digits(b"0123456789", 0), 10);
     }
 
     #[test]
