@@ -1,6 +1,6 @@
 """Auger against DuckDB and DataFusion on the same files, each engine in its own processes.
 
-Called by bench/run (which builds Auger in release mode and installs the peers):
+Called by bench/run (which builds Auger with the dist profile and installs the peers):
     python3 bench/runner.py [--suite NAME[,NAME]] [--scale S] [--runs N] [--out FILE]
 
 For every query and engine: one process sets up, runs the query once to warm up, then N
@@ -26,7 +26,7 @@ import suites
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-AUGER = os.environ.get("AUGER_BIN", os.path.join(ROOT, "target", "release", "auger"))
+AUGER = os.environ.get("AUGER_BIN", os.path.join(ROOT, "target", "dist", "auger"))
 ENGINES = ["auger", "duckdb", "datafusion"]
 
 
@@ -239,7 +239,7 @@ def write_results(path, sections, extra, scale, runs):
         "",
         f"- Machine: {os.cpu_count()} cores, {mem_kb / 1024 / 1024:.1f} GiB, "
         f"{platform.platform()}",
-        f"- Auger: {auger_version.strip()} (commit {sha}, release build)",
+        f"- Auger: {auger_version.strip()} (commit {sha}, dist build: fat LTO, one codegen unit)",
         f"- DuckDB {duckdb.__version__}, DataFusion (Python) {datafusion.__version__}, "
         f"pyarrow {pyarrow.__version__}",
         f"- Scale {scale}; each query: 1 warm-up run, then {runs} timed runs in one process "
@@ -329,7 +329,7 @@ def main():
     stale = newer_sources(AUGER)
     if stale:
         sys.exit(
-            f"{AUGER} is older than {stale}: rebuild it (cargo build --release -p auger) "
+            f"{AUGER} is older than {stale}: rebuild it (cargo build --profile dist -p auger) "
             "or results would be credited to changes the binary does not have"
         )
     scale = int(args.scale) if args.scale == int(args.scale) else args.scale
