@@ -358,8 +358,8 @@ fn skip_plain(data: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    while let Some(chunk) = data.get(i..i + 8) {
-        let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+    while let Some(chunk) = data.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let w = u64::from_le_bytes(*chunk);
         let special = zero_byte(w ^ (ONES * u64::from(b'"')))
             | zero_byte(w ^ (ONES * u64::from(b'\\')))
             | (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
@@ -383,8 +383,8 @@ fn skip_digits(data: &[u8], mut i: usize) -> usize {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const ONES: u64 = 0x0101_0101_0101_0101;
-    while let Some(chunk) = data.get(i..i + 8) {
-        let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+    while let Some(chunk) = data.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let w = u64::from_le_bytes(*chunk);
         // High bit set: below '0' (no high bit left after subtracting), above '9' (high bit
         // reached by adding), or non-ASCII.
         let other = (!((w | HIGH) - ONES * u64::from(b'0')) | ((w & LOW) + ONES * 0x46) | w) & HIGH;
