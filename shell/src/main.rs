@@ -165,8 +165,13 @@ fn main() -> ExitCode {
         },
         (None, None) => None,
     };
-    match script {
+    let code = match script {
         Some(text) => runtime.block_on(run::run_script(&backend, &text, &options)),
         None => repl::run(&runtime, &home, &backend, &options),
-    }
+    };
+    // A query cancelled with Ctrl-C may still be inside one long poll of an operator (a nested
+    // loop join over millions of rows); dropping the runtime would wait for it to return.
+    // Every statement has finished or been cancelled by now, so nothing is left to wait for.
+    runtime.shutdown_background();
+    code
 }
