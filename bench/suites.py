@@ -83,8 +83,9 @@ def json_suite(d):
         "json",
         "About 1 GB of newline-delimited telemetry documents in 8 files (20 records each); "
         "the second half of the files adds two sensors and turns Speed from integer to float. "
-        "The cold row is one run in a new process with Auger's inference cache empty; the peers "
-        "infer on every query anyway.",
+        "The cold row is one run in a new process with Auger's inference cache empty (the "
+        "files read into the page cache just before, for every engine); the peers infer on "
+        "every query anyway.",
         setup,
         [
             q(
