@@ -168,17 +168,13 @@ impl<'a> Scanner<'a> {
                         let key = std::str::from_utf8(key).map_err(|_| GiveUp)?;
                         fields.position_or_insert(key, next)
                     };
-                    if self.next_significant()? != b':' {
-                        return Err(GiveUp);
-                    }
+                    self.colon()?;
                     next = position + 1;
                     self.value(fields.type_at_mut(position), depth)?;
                 }
                 None => {
                     self.key()?;
-                    if self.next_significant()? != b':' {
-                        return Err(GiveUp);
-                    }
+                    self.colon()?;
                     self.value(None, depth)?;
                 }
             }
@@ -214,6 +210,13 @@ impl<'a> Scanner<'a> {
                 b']' => return Ok(()),
                 _ => return Err(GiveUp),
             }
+        }
+    }
+
+    fn colon(&mut self) -> Scan<()> {
+        match self.next_significant()? {
+            b':' => Ok(()),
+            _ => Err(GiveUp),
         }
     }
 
