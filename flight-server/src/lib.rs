@@ -6,6 +6,7 @@
 //! TLS, query tickets and their cancellation, and the Flight SQL metadata commands. It runs
 //! statements through `auger-engine` and never plans SQL itself; it knows nothing of the shell.
 
+mod batching;
 mod config;
 mod error;
 mod metadata;

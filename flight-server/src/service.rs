@@ -249,7 +249,8 @@ fn stream_batches(
     }
     let encoded = FlightDataEncoderBuilder::new()
         .with_schema(schema)
-        .build(batches.map_err(|s| FlightError::Tonic(Box::new(s))))
+        .with_max_flight_data_size(crate::batching::MESSAGE_BYTES)
+        .build(crate::batching::gathered(batches).map_err(|s| FlightError::Tonic(Box::new(s))))
         .map_err(flight_status);
     let state = (Box::pin(encoded), cancel, shutdown, OnDrop(Some(finished)));
     Box::pin(futures::stream::unfold(Some(state), |state| async move {
