@@ -259,8 +259,10 @@ def flight(auger, home, directory, runs):
                 break
         if url is None:
             raise RuntimeError("auger serve did not start")
-        served, rows = [], 0
+        served, local, rows = [], [], 0
         peak = 0
+        # The fetch and the local read alternate, so a drift in the machine's speed (30 % and
+        # more between minutes on this shared machine) weighs on both alike.
         for i in range(runs + 1):
             started = time.perf_counter()
             with flight_sql.connect(url) as conn, conn.cursor() as cur:
@@ -274,8 +276,6 @@ def flight(auger, home, directory, runs):
                 for line in f:
                     if line.startswith("VmHWM:"):
                         peak = max(peak, int(line.split()[1]) * 1024)
-        local = []
-        for i in range(runs + 1):
             started = time.perf_counter()
             table = pq.read_table(path)
             if i > 0:
@@ -288,7 +288,8 @@ def flight(auger, home, directory, runs):
     print(f"  flight {rows / s / 1e6:.2f} M rows/s, local {rows / l / 1e6:.2f} M rows/s", flush=True)
     return [
         f"`SELECT *` of {rows:,} rows (id BIGINT, amount DOUBLE, quantity INT, city VARCHAR) "
-        f"from one Parquet file; median (min–max) of {runs} runs after one warm-up.",
+        f"from one Parquet file; median (min–max) of {runs} runs after one warm-up, the fetch "
+        "and the local read taking turns.",
         "",
         "| path | seconds | M rows/s |",
         "|---|---|---|",
