@@ -236,9 +236,15 @@ def startup(auger, home, runs):
     return lines
 
 
+# The flight suite's fewest timed runs: a run takes about a second, and with three the
+# machine's drift alone moved the ratio by 0.05.
+FLIGHT_MIN_RUNS = 10
+
+
 def flight(auger, home, directory, runs):
     """`SELECT *` of 10 million rows through `auger serve` into ADBC, beside pyarrow reading the
     same Parquet file locally."""
+    runs = max(runs, FLIGHT_MIN_RUNS)
     import adbc_driver_flightsql.dbapi as flight_sql
     import pyarrow.parquet as pq
 
