@@ -97,6 +97,14 @@ impl Session {
             .with_default_catalog_and_schema("dfs", "root");
         // Names keep their spelling; Auger matches them case-insensitively itself.
         config.options_mut().sql_parser.enable_ident_normalization = false;
+        // Hash joins whose build side is estimated under 64 MiB (or 4 Mi rows when only the
+        // count is known) build one shared table instead of repartitioning both sides, as Drill
+        // broadcasts build sides under `planner.broadcast_threshold` (10 M rows). DataFusion's
+        // defaults (1 MiB, 128 Ki rows) are tuned for many cores; on TPC-H SF1 with two they
+        // cost 9 % (bench/RESULTS.md).
+        let optimizer = &mut config.options_mut().optimizer;
+        optimizer.hash_join_single_partition_threshold = 64 << 20;
+        optimizer.hash_join_single_partition_threshold_rows = 4 << 20;
         let mut planners: Vec<Arc<dyn ExprPlanner>> = vec![Arc::new(ZeroBasedSubscripts)];
         planners.extend(SessionStateDefaults::default_expr_planners());
         let state = SessionStateBuilder::new()
