@@ -101,7 +101,7 @@ impl Session {
         // count is known) build one shared table instead of repartitioning both sides, as Drill
         // broadcasts build sides under `planner.broadcast_threshold` (10 M rows). DataFusion's
         // defaults (1 MiB, 128 Ki rows) are tuned for many cores; on TPC-H SF1 with two they
-        // cost 9 % (bench/RESULTS.md).
+        // cost about 8 % (bench/RESULTS.md).
         let optimizer = &mut config.options_mut().optimizer;
         optimizer.hash_join_single_partition_threshold = 64 << 20;
         optimizer.hash_join_single_partition_threshold_rows = 4 << 20;

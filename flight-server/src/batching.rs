@@ -87,16 +87,10 @@ impl Gathering {
             };
             let batch = match item {
                 Some(Ok(batch)) => batch,
-                Some(Err(e)) => {
-                    // The rows before the failure still reach the client, then the error.
-                    self.failed = Some(e);
-                    self.ended = true;
-                    if let Err(e) = self.finish() {
-                        return Some(Err(e));
-                    }
-                    continue;
-                }
-                None => {
+                end => {
+                    // The input ended or failed: the rows gathered so far go first, then the
+                    // error if there is one.
+                    self.failed = end.and_then(Result::err);
                     self.ended = true;
                     if let Err(e) = self.finish() {
                         return Some(Err(e));

@@ -1,5 +1,5 @@
 //! Schema-free reading beyond what `.slt` files can show: plans, skipped-record counts,
-//! pathological documents, and answers checked against DuckDB.
+//! pathological documents, and answers checked against DuckDB; and how joins are planned.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -266,4 +266,25 @@ async fn explain_plan_for_shows_the_physical_or_the_logical_plan() {
     assert!(!rows[0][0].contains("Exec"), "{}", rows[0][0]);
     let json: serde_json::Value = serde_json::from_str(&rows[0][1]).unwrap();
     assert!(json.is_array(), "{json}");
+}
+
+#[tokio::test]
+async fn a_join_builds_one_shared_table_from_a_side_of_a_few_megabytes() {
+    // 300,000 rows of two BIGINTs: ~4.8 MB, over DataFusion's default thresholds for a shared
+    // build side (1 MiB, 128 Ki rows), under Auger's (64 MiB, 4 Mi rows).
+    let mut db = EmbeddedDb::new().unwrap();
+    db.query("CREATE TABLE fixtures.scratch.keys AS SELECT value AS k, value * 2 AS v FROM range(300000)")
+        .await
+        .unwrap();
+    let plan = explain(
+        &mut db,
+        "SELECT count(*) FROM fixtures.scratch.keys a JOIN fixtures.scratch.keys b ON a.k = b.k",
+    )
+    .await;
+    assert!(plan.contains("HashJoinExec: mode=CollectLeft"), "{plan}");
+    let rows = db
+        .query("SELECT count(*) FROM fixtures.scratch.keys a JOIN fixtures.scratch.keys b ON a.k = b.k")
+        .await
+        .unwrap();
+    assert_eq!(rows, vec![vec!["300000".to_string()]]);
 }
