@@ -32,8 +32,7 @@ pub(crate) fn gathered(
 ) -> impl Stream<Item = Result<RecordBatch, Status>> + Send + 'static {
     let state = Gathering {
         input: Box::pin(batches),
-        coalescer: None,
-        through: false,
+        mode: Mode::Undecided,
         deadline: None,
         ended: false,
         failed: None,
@@ -44,12 +43,17 @@ pub(crate) fn gathered(
     })
 }
 
+/// Decided by the first batch's size.
+enum Mode {
+    Undecided,
+    /// Batches are already message-sized: passed on as they come.
+    AsTheyCome,
+    Gathered(BatchCoalescer),
+}
+
 struct Gathering {
     input: Batches,
-    /// Made for the first batch, with a row target from its size.
-    coalescer: Option<BatchCoalescer>,
-    /// Batches are already message-sized: passed on as they come.
-    through: bool,
+    mode: Mode,
     /// When the rows gathered so far are sent, more or not.
     deadline: Option<Instant>,
     ended: bool,
@@ -60,7 +64,7 @@ struct Gathering {
 impl Gathering {
     async fn next(&mut self) -> Option<Result<RecordBatch, Status>> {
         loop {
-            if let Some(coalescer) = &mut self.coalescer
+            if let Mode::Gathered(coalescer) = &mut self.mode
                 && let Some(batch) = coalescer.next_completed_batch()
             {
                 if coalescer.get_buffered_rows() == 0 {
@@ -101,22 +105,19 @@ impl Gathering {
             if batch.num_rows() == 0 {
                 continue;
             }
-            if self.through {
-                return Some(Ok(batch));
-            }
-            let coalescer = match &mut self.coalescer {
-                Some(coalescer) => coalescer,
-                None => {
-                    let target = rows_per_message(&batch);
-                    if target <= batch.num_rows() {
-                        self.through = true;
-                        return Some(Ok(batch));
-                    }
-                    self.coalescer.insert(
+            if let Mode::Undecided = self.mode {
+                let target = rows_per_message(&batch);
+                self.mode = if target <= batch.num_rows() {
+                    Mode::AsTheyCome
+                } else {
+                    Mode::Gathered(
                         BatchCoalescer::new(batch.schema(), target)
                             .with_biggest_coalesce_batch_size(Some(target / 2)),
                     )
-                }
+                };
+            }
+            let Mode::Gathered(coalescer) = &mut self.mode else {
+                return Some(Ok(batch));
             };
             let was_empty = coalescer.get_buffered_rows() == 0;
             if let Err(e) = coalescer.push_batch(batch) {
@@ -132,11 +133,11 @@ impl Gathering {
 
     /// Sends the rows gathered so far.
     fn finish(&mut self) -> Result<(), Status> {
-        match &mut self.coalescer {
-            Some(coalescer) => coalescer.finish_buffered_batch().map_err(|e| {
+        match &mut self.mode {
+            Mode::Gathered(coalescer) => coalescer.finish_buffered_batch().map_err(|e| {
                 Status::internal(format!("cannot gather result rows into a message: {e}"))
             }),
-            None => Ok(()),
+            Mode::Undecided | Mode::AsTheyCome => Ok(()),
         }
     }
 }
