@@ -73,6 +73,7 @@ pub const JSON_ALL_TEXT_MODE: &str = "store.json.all_text_mode";
 pub const JSON_READ_NUMBERS_AS_DOUBLE: &str = "store.json.read_numbers_as_double";
 pub const JSON_SKIP_INVALID_RECORDS: &str = "store.json.reader.skip_invalid_records";
 pub const EXEC_MEMORY_MAX: &str = "exec.memory.max";
+pub const HASHJOIN_RUNTIME_FILTER: &str = "exec.hashjoin.enable.runtime_filter";
 
 /// Every option Auger has.
 pub static OPTIONS: &[OptionDef] = &[
@@ -121,6 +122,18 @@ pub static OPTIONS: &[OptionDef] = &[
                       0 means no limit. Read when Auger starts: set it with ALTER SYSTEM SET (for \
                       the next start) or in the options of `auger serve --config`.",
         startup: true,
+    },
+    OptionDef {
+        name: HASHJOIN_RUNTIME_FILTER,
+        kind: OptionKind::Boolean,
+        default: "true",
+        choices: &[],
+        description: "Drop, as a scan produces them, the rows that cannot match the keys a hash \
+                      join has already collected from its other side (and the rows a running \
+                      ORDER BY ... LIMIT or MIN/MAX can no longer use). Checked batch by batch: \
+                      where the filter keeps most rows it is checked only now and then. Drill's \
+                      option of the same name is off by default; Auger's is on.",
+        startup: false,
     },
 ];
 

@@ -18,6 +18,7 @@ mod information_schema;
 mod names;
 mod output_names;
 mod profile;
+mod runtime_filter;
 mod session;
 mod set_option;
 mod stores;

@@ -40,9 +40,12 @@ use crate::names::{
     qualify_references, table_references, take_table_functions,
 };
 use crate::profile::{ProfileStore, Recorder};
+use crate::runtime_filter::{InsertRuntimeFilters, PruneRuntimeFilters};
 use crate::set_option::{OptionStatement, Scope};
 use crate::subscript::ZeroBasedSubscripts;
 use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 use datafusion::physical_plan::EmptyRecordBatchStream;
 
 /// The rows a statement produced, streamed.
@@ -67,7 +70,7 @@ pub struct Session {
     registry: Arc<PluginRegistry>,
     catalogs: Arc<SessionCatalogs>,
     default_schema: Mutex<Option<SchemaPath>>,
-    options: Mutex<SessionOptions>,
+    options: LiveOptions,
     system_options: Arc<SystemOptions>,
     profiles: Arc<ProfileStore>,
     user: String,
@@ -82,6 +85,48 @@ pub struct StatementShape {
     pub parameters: SchemaRef,
 }
 
+/// A session's options over the system's, as they are when read; shared with the planner rules
+/// that consult them.
+#[derive(Debug, Clone)]
+pub(crate) struct LiveOptions {
+    session: Arc<Mutex<SessionOptions>>,
+    system: Arc<SystemOptions>,
+}
+
+impl LiveOptions {
+    pub(crate) fn current(&self) -> SessionOptions {
+        let session = match self.session.lock() {
+            Ok(o) => o.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        session.with_system(self.system.values())
+    }
+
+    fn update<T>(&self, f: impl FnOnce(&mut SessionOptions) -> T) -> T {
+        match self.session.lock() {
+            Ok(mut o) => f(&mut o),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+}
+
+/// DataFusion's physical optimizer rules, with [`InsertRuntimeFilters`] just before the last
+/// filter pushdown (which hands the runtime filters their dynamic filters) and
+/// [`PruneRuntimeFilters`] just after it.
+fn physical_optimizer_rules(
+    options: &LiveOptions,
+) -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
+    let mut rules = PhysicalOptimizer::new().rules;
+    if let Some(at) = rules
+        .iter()
+        .position(|rule| rule.name() == "FilterPushdown(Post)")
+    {
+        rules.insert(at + 1, Arc::new(PruneRuntimeFilters));
+        rules.insert(at, Arc::new(InsertRuntimeFilters::new(options.clone())));
+    }
+    rules
+}
+
 impl Session {
     pub(crate) fn new(
         registry: Arc<PluginRegistry>,
@@ -91,6 +136,10 @@ impl Session {
         user: String,
     ) -> Self {
         let catalogs = Arc::new(SessionCatalogs::new(Arc::clone(&registry)));
+        let options = LiveOptions {
+            session: Arc::new(Mutex::new(SessionOptions::new())),
+            system: Arc::clone(&system_options),
+        };
         let mut config = SessionConfig::new()
             .with_create_default_catalog_and_schema(false)
             .with_information_schema(false)
@@ -112,6 +161,7 @@ impl Session {
             .with_runtime_env(runtime)
             .with_default_features()
             .with_expr_planners(planners)
+            .with_physical_optimizer_rules(physical_optimizer_rules(&options))
             .with_catalog_list(Arc::clone(&catalogs) as _)
             .build();
         let ctx = SessionContext::new_with_state(state);
@@ -121,7 +171,7 @@ impl Session {
             registry,
             catalogs,
             default_schema: Mutex::new(None),
-            options: Mutex::new(SessionOptions::new()),
+            options,
             system_options,
             profiles,
             user,
@@ -156,18 +206,11 @@ impl Session {
 
     /// The options this session has set (`ALTER SESSION SET`), over the defaults.
     pub fn options(&self) -> SessionOptions {
-        let session = match self.options.lock() {
-            Ok(o) => o.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
-        session.with_system(self.system_options.values())
+        self.options.current()
     }
 
     fn update_options<T>(&self, f: impl FnOnce(&mut SessionOptions) -> T) -> T {
-        match self.options.lock() {
-            Ok(mut o) => f(&mut o),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
+        self.options.update(f)
     }
 
     /// `ALTER SESSION SET`, `SET`, `RESET`; `None` for names Auger leaves to DataFusion

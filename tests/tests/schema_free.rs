@@ -288,3 +288,78 @@ async fn a_join_builds_one_shared_table_from_a_side_of_a_few_megabytes() {
         .unwrap();
     assert_eq!(rows, vec![vec!["300000".to_string()]]);
 }
+
+/// `name=value` of each metric of the first plan line holding `operator`, from EXPLAIN ANALYZE.
+fn metrics_of(analyzed: &str, operator: &str) -> std::collections::HashMap<String, String> {
+    let line = analyzed
+        .lines()
+        .find(|l| l.contains(operator))
+        .unwrap_or_else(|| panic!("no {operator} in {analyzed}"));
+    let metrics = line.split("metrics=[").nth(1).unwrap_or_default();
+    metrics
+        .trim_end_matches(']')
+        .split(", ")
+        .filter_map(|m| m.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_join_drops_the_rows_its_keys_rule_out_before_they_are_aggregated() {
+    let mut db = EmbeddedDb::new().unwrap();
+    db.query("CREATE TABLE fixtures.scratch.readings AS SELECT value % 50000 AS k, value AS v FROM range(200000)")
+        .await
+        .unwrap();
+    db.query("CREATE TABLE fixtures.scratch.wanted AS SELECT value * 1000 AS k FROM range(5)")
+        .await
+        .unwrap();
+    // As in TPC-H q17: an aggregate over a big table, joined on its grouping key to a few keys.
+    let sql = "SELECT w.k, g.total FROM fixtures.scratch.wanted w \
+               JOIN (SELECT k, SUM(v) AS total FROM fixtures.scratch.readings GROUP BY k) g \
+               ON w.k = g.k ORDER BY w.k";
+    let expected: Vec<Vec<String>> = [0i64, 1000, 2000, 3000, 4000]
+        .iter()
+        .map(|k| vec![k.to_string(), (4 * k + 300_000).to_string()])
+        .collect();
+    assert_eq!(db.query(sql).await.unwrap(), expected);
+
+    let plan = explain(&mut db, sql).await;
+    let filter_at = plan.find("RuntimeFilterExec").unwrap_or(usize::MAX);
+    let aggregate_at = plan.find("AggregateExec: mode=Partial").unwrap();
+    assert!(
+        aggregate_at < filter_at && filter_at != usize::MAX,
+        "{plan}"
+    );
+
+    let analyzed = explain(&mut db, &format!("ANALYZE {sql}")).await;
+    let metrics = metrics_of(&analyzed, "RuntimeFilterExec");
+    // Of the rows the scan read (some of the 200,000 its row groups' statistics skip), only the
+    // 20 with wanted keys reach the aggregate.
+    assert!(metrics["input_rows"].ends_with(" K"), "{analyzed}");
+    assert_eq!(metrics["output_rows"], "20", "{analyzed}");
+
+    // Off, the same answers from a plan without it.
+    db.query("SET `exec.hashjoin.enable.runtime_filter` = false")
+        .await
+        .unwrap();
+    assert!(!explain(&mut db, sql).await.contains("RuntimeFilterExec"));
+    assert_eq!(db.query(sql).await.unwrap(), expected);
+}
+
+#[tokio::test]
+async fn a_join_that_reads_a_scan_directly_gets_no_runtime_filter() {
+    // The join's own probe rules the rows out as cheaply as a filter would.
+    let mut db = EmbeddedDb::new().unwrap();
+    db.query("CREATE TABLE fixtures.scratch.big AS SELECT value AS k FROM range(100000)")
+        .await
+        .unwrap();
+    db.query("CREATE TABLE fixtures.scratch.few AS SELECT value AS k FROM range(3)")
+        .await
+        .unwrap();
+    let sql =
+        "SELECT COUNT(*) FROM fixtures.scratch.few f JOIN fixtures.scratch.big b ON f.k = b.k";
+    let plan = explain(&mut db, sql).await;
+    assert!(plan.contains("HashJoinExec: mode=CollectLeft"), "{plan}");
+    assert!(!plan.contains("RuntimeFilterExec"), "{plan}");
+    assert_eq!(db.query(sql).await.unwrap(), vec![vec!["3".to_string()]]);
+}
