@@ -36,8 +36,10 @@ use datafusion::error::Result;
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::ColumnarValue;
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
-use datafusion::physical_expr::utils::{collect_columns, conjunction};
+use datafusion::physical_expr::expressions::{
+    BinaryExpr, Column, DynamicFilterPhysicalExpr, InListExpr, LikeExpr,
+};
+use datafusion::physical_expr::utils::conjunction;
 use datafusion::physical_expr_common::physical_expr::snapshot_generation;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::aggregates::AggregateExec;
@@ -398,24 +400,12 @@ fn prune(
 
 /// Whether `node` does more per row of its input `child` than checking a dynamic filter: it
 /// aggregates, sorts, hashes rows into partitions, builds a hash table of them, or compares
-/// strings to filter them (TPC-H q19: 165 ms of string comparisons for 6 M rows, where the join's
-/// keys keep 12 K).
+/// strings more than once per row to filter them (TPC-H q19: 165 ms of string comparisons for
+/// 6 M rows, where the join's keys keep 12 K; q10's single `l_returnflag = 'R'` costs less than
+/// the check).
 fn costly_per_row(node: &dyn ExecutionPlan, child: usize) -> bool {
     if let Some(filter) = node.downcast_ref::<FilterExec>() {
-        let schema = filter.input().schema();
-        return collect_columns(filter.predicate()).iter().any(|column| {
-            schema.fields().get(column.index()).is_some_and(|field| {
-                matches!(
-                    field.data_type(),
-                    DataType::Utf8
-                        | DataType::LargeUtf8
-                        | DataType::Utf8View
-                        | DataType::Binary
-                        | DataType::LargeBinary
-                        | DataType::BinaryView
-                )
-            })
-        });
+        return string_comparisons(filter.predicate(), &filter.input().schema()) > 1;
     }
     if let Some(repartition) = node.downcast_ref::<RepartitionExec>() {
         return matches!(repartition.partitioning(), Partitioning::Hash(..));
@@ -536,4 +526,37 @@ mod tests {
         );
         assert_eq!(metric(&exec, "unchecked_rows"), 100);
     }
+}
+
+/// How many comparisons, IN lists and LIKEs in `predicate` read a string column directly.
+fn string_comparisons(predicate: &Arc<dyn PhysicalExpr>, schema: &SchemaRef) -> usize {
+    let is_string_column = |e: &Arc<dyn PhysicalExpr>| {
+        e.downcast_ref::<Column>().is_some_and(|column| {
+            schema.fields().get(column.index()).is_some_and(|field| {
+                matches!(
+                    field.data_type(),
+                    DataType::Utf8
+                        | DataType::LargeUtf8
+                        | DataType::Utf8View
+                        | DataType::Binary
+                        | DataType::LargeBinary
+                        | DataType::BinaryView
+                )
+            })
+        })
+    };
+    let mut count = 0;
+    // The closure never fails.
+    let _ = predicate.apply(|e| {
+        let compares = e
+            .downcast_ref::<BinaryExpr>()
+            .is_some_and(|b| !b.op().is_logic_operator())
+            || e.is::<InListExpr>()
+            || e.is::<LikeExpr>();
+        if compares && e.children().into_iter().any(is_string_column) {
+            count += 1;
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    count
 }
