@@ -419,6 +419,39 @@ fn costly_per_row(node: &dyn ExecutionPlan, child: usize) -> bool {
         || node.is::<WindowAggExec>()
 }
 
+/// How many comparisons, IN lists and LIKEs in `predicate` read a string column directly.
+fn string_comparisons(predicate: &Arc<dyn PhysicalExpr>, schema: &SchemaRef) -> usize {
+    let is_string_column = |e: &Arc<dyn PhysicalExpr>| {
+        e.downcast_ref::<Column>().is_some_and(|column| {
+            schema.fields().get(column.index()).is_some_and(|field| {
+                matches!(
+                    field.data_type(),
+                    DataType::Utf8
+                        | DataType::LargeUtf8
+                        | DataType::Utf8View
+                        | DataType::Binary
+                        | DataType::LargeBinary
+                        | DataType::BinaryView
+                )
+            })
+        })
+    };
+    let mut count = 0;
+    // The closure never fails.
+    let _ = predicate.apply(|e| {
+        let compares = e
+            .downcast_ref::<BinaryExpr>()
+            .is_some_and(|b| !b.op().is_logic_operator())
+            || e.is::<InListExpr>()
+            || e.is::<LikeExpr>();
+        if compares && e.children().into_iter().any(is_string_column) {
+            count += 1;
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    count
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,37 +559,4 @@ mod tests {
         );
         assert_eq!(metric(&exec, "unchecked_rows"), 100);
     }
-}
-
-/// How many comparisons, IN lists and LIKEs in `predicate` read a string column directly.
-fn string_comparisons(predicate: &Arc<dyn PhysicalExpr>, schema: &SchemaRef) -> usize {
-    let is_string_column = |e: &Arc<dyn PhysicalExpr>| {
-        e.downcast_ref::<Column>().is_some_and(|column| {
-            schema.fields().get(column.index()).is_some_and(|field| {
-                matches!(
-                    field.data_type(),
-                    DataType::Utf8
-                        | DataType::LargeUtf8
-                        | DataType::Utf8View
-                        | DataType::Binary
-                        | DataType::LargeBinary
-                        | DataType::BinaryView
-                )
-            })
-        })
-    };
-    let mut count = 0;
-    // The closure never fails.
-    let _ = predicate.apply(|e| {
-        let compares = e
-            .downcast_ref::<BinaryExpr>()
-            .is_some_and(|b| !b.op().is_logic_operator())
-            || e.is::<InListExpr>()
-            || e.is::<LikeExpr>();
-        if compares && e.children().into_iter().any(is_string_column) {
-            count += 1;
-        }
-        Ok(TreeNodeRecursion::Continue)
-    });
-    count
 }
