@@ -129,10 +129,11 @@ pub static OPTIONS: &[OptionDef] = &[
         default: "true",
         choices: &[],
         description: "Drop, as a scan produces them, the rows that cannot match the keys a hash \
-                      join has already collected from its other side (and the rows a running \
-                      ORDER BY ... LIMIT or MIN/MAX can no longer use). Checked batch by batch: \
-                      where the filter keeps most rows it is checked only now and then. Drill's \
-                      option of the same name is off by default; Auger's is on.",
+                      join has already collected from its other side, where an aggregation, a \
+                      repartition, a sort or a hash table being built lies between the scan and \
+                      the join (the join would rule them out itself, later). Checked batch by \
+                      batch: where the filter keeps most rows it is checked only now and then. \
+                      Drill's option of the same name is off by default; Auger's is on.",
         startup: false,
     },
 ];

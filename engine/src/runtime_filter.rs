@@ -192,19 +192,16 @@ impl ExecutionPlan for RuntimeFilterExec {
         child_pushdown_result: ChildPushdownResult,
         _config: &ConfigOptions,
     ) -> Result<FilterPushdownPropagation<Arc<dyn ExecutionPlan>>> {
+        // The filters taken are still reported as not applied: this node may skip batches, and
+        // PruneRuntimeFilters may drop them.
         let mut filters = self.filters.clone();
-        let mut results = Vec::with_capacity(child_pushdown_result.parent_filters.len());
         for pushed in &child_pushdown_result.parent_filters {
-            let by_child = pushed.all();
             let dynamic = pushed
                 .filter
                 .downcast_ref::<DynamicFilterPhysicalExpr>()
                 .is_some();
-            if matches!(by_child, PushedDown::No) && dynamic {
+            if matches!(pushed.all(), PushedDown::No) && dynamic {
                 filters.push(Arc::clone(&pushed.filter));
-                results.push(PushedDown::Yes);
-            } else {
-                results.push(by_child);
             }
         }
         let node: Arc<dyn ExecutionPlan> = if filters.is_empty() {
@@ -212,7 +209,7 @@ impl ExecutionPlan for RuntimeFilterExec {
         } else {
             Arc::new(Self::with_filters(Arc::clone(&self.input), filters))
         };
-        Ok(FilterPushdownPropagation::with_parent_pushdown_result(results).with_updated_node(node))
+        Ok(FilterPushdownPropagation::if_all(child_pushdown_result).with_updated_node(node))
     }
 }
 
