@@ -13,8 +13,9 @@
 //! A dynamic filter never decides what a query returns (the operator that published it still
 //! does the real work), so skipping it is always correct. Checking a row costs about what the
 //! join's own probe costs, so a filter is kept only where an operator that costs more per row
-//! (an aggregation, a hash repartition, a sort, a hash table being built) stands between the
-//! scan and the operator that publishes it ([`PruneRuntimeFilters`]). Where it keeps most rows
+//! (an aggregation, a hash repartition, a sort, a window, a hash table being built, a filter
+//! making more than one string comparison) stands between the scan and the operator that
+//! publishes it ([`PruneRuntimeFilters`]). Where it keeps most rows
 //! it costs more than it saves, so the stream checks one batch in [`UNSELECTIVE_SKIP`] + 1
 //! until the filter changes or starts to remove at least half the rows again.
 
@@ -26,7 +27,7 @@ use std::task::{Context, Poll};
 
 use arrow::array::RecordBatch;
 use arrow::compute::filter_record_batch;
-use arrow::datatypes::{DataType, SchemaRef};
+use arrow::datatypes::SchemaRef;
 use auger_common::options::HASHJOIN_RUNTIME_FILTER;
 use datafusion::common::cast::as_boolean_array;
 use datafusion::common::config::ConfigOptions;
@@ -64,7 +65,7 @@ use futures::{Stream, StreamExt};
 use crate::session::LiveOptions;
 
 /// After a checked batch kept more than half its rows, this many batches pass unchecked.
-pub(crate) const UNSELECTIVE_SKIP: usize = 15;
+const UNSELECTIVE_SKIP: usize = 15;
 
 /// Applies the dynamic filters pushed to a scan to the rows it produced (see the module docs).
 #[derive(Debug, Clone)]
@@ -420,17 +421,10 @@ fn costly_per_row(node: &dyn ExecutionPlan, child: usize) -> bool {
 fn string_comparisons(predicate: &Arc<dyn PhysicalExpr>, schema: &SchemaRef) -> usize {
     let is_string_column = |e: &Arc<dyn PhysicalExpr>| {
         e.downcast_ref::<Column>().is_some_and(|column| {
-            schema.fields().get(column.index()).is_some_and(|field| {
-                matches!(
-                    field.data_type(),
-                    DataType::Utf8
-                        | DataType::LargeUtf8
-                        | DataType::Utf8View
-                        | DataType::Binary
-                        | DataType::LargeBinary
-                        | DataType::BinaryView
-                )
-            })
+            schema
+                .fields()
+                .get(column.index())
+                .is_some_and(|field| field.data_type().is_string() || field.data_type().is_binary())
         })
     };
     let mut count = 0;
@@ -454,7 +448,7 @@ mod tests {
     use super::*;
 
     use arrow::array::Int64Array;
-    use arrow::datatypes::{Field, Schema};
+    use arrow::datatypes::{DataType, Field, Schema};
     use datafusion::datasource::memory::MemorySourceConfig;
     use datafusion::logical_expr::Operator;
     use datafusion::physical_expr::expressions::{BinaryExpr, col, lit};

@@ -209,10 +209,6 @@ impl Session {
         self.options.current()
     }
 
-    fn update_options<T>(&self, f: impl FnOnce(&mut SessionOptions) -> T) -> T {
-        self.options.update(f)
-    }
-
     /// `ALTER SESSION SET`, `SET`, `RESET`; `None` for names Auger leaves to DataFusion
     /// (`datafusion.*`).
     fn option_statement(&self, statement: OptionStatement) -> Result<Option<QueryOutput>> {
@@ -275,7 +271,8 @@ impl Session {
         let summary = match statement {
             OptionStatement::Set { name, value, .. } => {
                 let def = self
-                    .update_options(|o| o.set(&name, &value))
+                    .options
+                    .update(|o| o.set(&name, &value))
                     .map_err(DataFusionError::Plan)?;
                 format!("{} updated.", def.name)
             }
@@ -283,12 +280,13 @@ impl Session {
                 name: Some(name), ..
             } => {
                 let def = self
-                    .update_options(|o| o.reset(&name))
+                    .options
+                    .update(|o| o.reset(&name))
                     .map_err(DataFusionError::Plan)?;
                 format!("{} reset.", def.name)
             }
             OptionStatement::Reset { name: None, .. } => {
-                self.update_options(|o| o.reset_all());
+                self.options.update(|o| o.reset_all());
                 "All session options reset.".to_string()
             }
         };
