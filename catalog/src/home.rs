@@ -40,6 +40,34 @@ impl AugerHome {
         Ok(dir)
     }
 
+    /// A subdirectory only the operating system's user may enter (mode 0700), created with
+    /// the home itself if missing. An existing one open to others is made 0700 (or refused, if
+    /// that is not allowed), so the workspace `dfs.tmp` (`$AUGER_HOME/tmp`) is never shared.
+    pub fn private_dir(&self, name: &str) -> Result<PathBuf> {
+        let dir = self.root.join(name);
+        let fail = |e: std::io::Error| Error::Home {
+            path: dir.display().to_string(),
+            message: e.to_string(),
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(fail)?;
+            let mode = std::fs::metadata(&dir).map_err(fail)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+                    .map_err(fail)?;
+            }
+        }
+        #[cfg(not(unix))]
+        std::fs::create_dir_all(&dir).map_err(fail)?;
+        Ok(dir)
+    }
+
     pub fn storage_dir(&self) -> PathBuf {
         self.root.join("storage")
     }

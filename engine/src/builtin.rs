@@ -21,15 +21,17 @@ fn absolute(p: PathBuf) -> String {
 }
 
 /// Drill's default `dfs` config plus the `samples` workspace (headerless CSV, as Drill reads
-/// `.csv`) and `pumps` (the pump CSV files, whose first line is a header).
-pub fn dfs_config() -> serde_json::Value {
+/// `.csv`) and `pumps` (the pump CSV files, whose first line is a header). `tmp`, the writable
+/// workspace, is `tmp_dir` (`$AUGER_HOME/tmp`, private to the user), not the system's shared
+/// temporary directory that Drill uses.
+pub fn dfs_config(tmp_dir: &std::path::Path) -> serde_json::Value {
     let samples = samples_dir();
     json!({
         "type": "file",
         "connection": "file:///",
         "workspaces": {
             "root": {"location": "/", "writable": false, "defaultInputFormat": null},
-            "tmp": {"location": absolute(std::env::temp_dir()), "writable": true, "defaultInputFormat": null},
+            "tmp": {"location": absolute(tmp_dir.to_path_buf()), "writable": true, "defaultInputFormat": null},
             "samples": {"location": absolute(samples.clone()), "writable": false, "defaultInputFormat": null},
             "pumps": {
                 "location": absolute(samples.join("pumps")),

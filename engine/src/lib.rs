@@ -75,7 +75,8 @@ impl Engine {
         let factories: Vec<Arc<dyn StoragePluginFactory>> =
             vec![Arc::new(DfsPluginFactory::with_cache_dir(inference_cache))];
         let registry = Arc::new(PluginRegistry::new());
-        registry.register_config("dfs", &builtin::dfs_config(), &factories, &home)?;
+        let tmp_dir = home.private_dir("tmp")?;
+        registry.register_config("dfs", &builtin::dfs_config(&tmp_dir), &factories, &home)?;
         let mut warnings = registry.load_dir(&home.storage_dir(), &factories, &home);
         let (mut system_options, problem) = SystemOptions::load(home.root().join("options.json"));
         warnings.extend(problem);

@@ -1,6 +1,29 @@
 //! `auger`: the shell on the embedded engine or on a server (`--connect`), the server itself
 //! (`auger serve`), and its users (`auger user`).
 
+// std's `eprintln!` and `println!` panic when the stream is closed (`auger ... 2>&1 | head -1`
+// closes both once `head` has its line). The shell's messages are best effort: these take their
+// names, so every line the shell prints fails quietly instead. Results are written by `output`,
+// which ends the run quietly on a closed stdout.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod backend;
 mod output;
 mod repl;

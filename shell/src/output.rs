@@ -26,6 +26,21 @@ pub enum OutputError {
     Csv(#[from] csv::Error),
 }
 
+impl OutputError {
+    /// The reader of the output has gone (a closed pipe).
+    pub fn is_closed_output(&self) -> bool {
+        let io = match self {
+            OutputError::Io(e) => Some(e),
+            OutputError::Csv(e) => match e.kind() {
+                csv::ErrorKind::Io(e) => Some(e),
+                _ => None,
+            },
+            OutputError::Arrow(_) => None,
+        };
+        io.is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
 /// Writes batches as they arrive; `table` waits for all of them to size its columns.
 pub struct ResultWriter<W: Write> {
     format: OutputFormat,

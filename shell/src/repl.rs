@@ -105,6 +105,10 @@ pub fn run(
                 Ok(()) => {}
                 Err(Failure::Error(message)) => eprintln!("Error: {message}"),
                 Err(Failure::Cancelled) => eprintln!("Query cancelled."),
+                Err(Failure::OutputClosed) => {
+                    let _ = editor.save_history(&history);
+                    return ExitCode::SUCCESS;
+                }
             }
         }
     }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 
 use crate::backend::Backend;
-use crate::output::{OutputFormat, ResultWriter};
+use crate::output::{OutputError, OutputFormat, ResultWriter};
 use crate::script::split_statements;
 
 pub struct RunOptions {
@@ -23,6 +23,9 @@ pub struct RunOptions {
 pub enum Failure {
     Error(String),
     Cancelled,
+    /// Whoever read the results has gone (`auger ... | head -1`): nothing more can be shown,
+    /// and that is no error.
+    OutputClosed,
 }
 
 /// Runs every statement of a script; stops at the first failure.
@@ -42,6 +45,7 @@ pub async fn run_script(backend: &Backend, text: &str, options: &RunOptions) -> 
                 eprintln!("Query cancelled.");
                 return ExitCode::FAILURE;
             }
+            Err(Failure::OutputClosed) => return ExitCode::SUCCESS,
         }
     }
     ExitCode::SUCCESS
@@ -57,11 +61,11 @@ pub async fn run_statement(
     let interrupted = interrupts().notified();
     let progress = Progress::start(Arc::clone(&rows), started);
     let outcome = tokio::select! {
-        r = execute(backend, sql, options.format, &rows) => r.map_err(Failure::Error),
+        r = execute(backend, sql, options.format, &rows) => r,
         _ = interrupted => Err(Failure::Cancelled),
     };
     drop(progress);
-    if matches!(outcome, Err(Failure::Cancelled)) {
+    if matches!(outcome, Err(Failure::Cancelled | Failure::OutputClosed)) {
         backend.cancel_running().await;
     }
     if let Ok((count, skipped)) = &outcome
@@ -86,16 +90,25 @@ async fn execute(
     sql: &str,
     format: OutputFormat,
     rows: &AtomicUsize,
-) -> Result<(usize, usize), String> {
-    let mut output = backend.execute(sql).await?;
+) -> Result<(usize, usize), Failure> {
+    let mut output = backend.execute(sql).await.map_err(Failure::Error)?;
     let stdout = std::io::stdout();
     let mut writer = ResultWriter::new(format, stdout.lock(), Arc::clone(&output.schema));
+    let written = |r: Result<(), OutputError>| {
+        r.map_err(|e| {
+            if e.is_closed_output() {
+                Failure::OutputClosed
+            } else {
+                Failure::Error(e.to_string())
+            }
+        })
+    };
     while let Some(batch) = output.batches.next().await {
-        let batch = batch?;
+        let batch = batch.map_err(Failure::Error)?;
         rows.fetch_add(batch.num_rows(), Ordering::Relaxed);
-        writer.write(&batch).map_err(|e| e.to_string())?;
+        written(writer.write(&batch))?;
     }
-    writer.finish().map_err(|e| e.to_string())?;
+    written(writer.finish())?;
     Ok((rows.load(Ordering::Relaxed), output.skipped_records()))
 }
 

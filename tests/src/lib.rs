@@ -65,6 +65,11 @@ pub struct EmbeddedDb {
 }
 
 impl EmbeddedDb {
+    /// The `fixtures.scratch` workspace directory (writable, this database's own).
+    pub fn scratch_dir(&self) -> std::path::PathBuf {
+        self._home.path().join("scratch")
+    }
+
     /// The session, for tests that need more than rows (plans, metrics).
     pub fn session(&self) -> &Session {
         &self.session

@@ -63,3 +63,41 @@ async fn describe_schema_shows_the_workspace_config() {
             .ends_with("tests/data/quirks")
     );
 }
+
+/// `dfs.tmp` is `$AUGER_HOME/tmp`, mode 0700, never the machine's shared temporary directory:
+/// what one user or test process writes there no other sees.
+#[tokio::test]
+async fn dfs_tmp_is_private_to_the_user_and_the_home() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    // A home whose tmp was left open to others is tightened.
+    let open = home.path().join("tmp");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let engine = auger_engine::Engine::new(auger_catalog::AugerHome::at(home.path())).unwrap();
+    let mode = std::fs::metadata(&open).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+
+    let session = engine.session();
+    let mut out = session.execute("DESCRIBE SCHEMA dfs.tmp").await.unwrap();
+    let batch = futures::StreamExt::next(&mut out.stream)
+        .await
+        .unwrap()
+        .unwrap();
+    let props = auger_engine::display::value_text(batch.column(1), 0)
+        .unwrap()
+        .unwrap();
+    let props: serde_json::Value = serde_json::from_str(&props).unwrap();
+    let location = std::fs::canonicalize(home.path().join("tmp")).unwrap();
+    assert_eq!(props["location"], location.to_string_lossy().as_ref());
+    assert_eq!(props["writable"], true);
+
+    // A fresh home gets its tmp made private.
+    let fresh = tempfile::tempdir().unwrap();
+    auger_engine::Engine::new(auger_catalog::AugerHome::at(fresh.path().join("h"))).unwrap();
+    let mode = std::fs::metadata(fresh.path().join("h/tmp"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+}

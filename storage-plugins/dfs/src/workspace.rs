@@ -125,6 +125,7 @@ impl WorkspaceSchema {
                 self.display(&path)
             )));
         }
+        self.confine(name, &listing)?;
 
         // A table function's format applies to every file, whatever its extension.
         let overridden: Option<(FormatConfig, TableFormat)> = match &request.format {
@@ -141,39 +142,9 @@ impl WorkspaceSchema {
             }
             None => None,
         };
-        // Every file of a table must have one format.
-        let mut chosen: Option<(String, TableFormat, String)> = overridden
-            .as_ref()
-            .map(|(_, f)| ("table function".to_string(), f.clone(), String::new()));
-        for meta in listing.files.iter().filter(|_| overridden.is_none()) {
-            let file_name = meta.location.filename().unwrap_or_default();
-            let Some((format_name, config)) = self.formats.for_file(file_name) else {
-                return Err(DataFusionError::Plan(format!(
-                    "Table '{}.`{name}`': no format is configured for {} (known formats: {})",
-                    self.qualified_name,
-                    self.display(meta.location.as_ref()),
-                    self.formats.names().collect::<Vec<_>>().join(", ")
-                )));
-            };
-            match &chosen {
-                None => {
-                    let format = TableFormat::from_config(format_name, config)
-                        .map_err(DataFusionError::Plan)?;
-                    chosen = Some((format_name.to_string(), format, meta.location.to_string()));
-                }
-                Some((first_name, _, first_file)) if first_name != format_name => {
-                    return Err(DataFusionError::Plan(format!(
-                        "Table '{}.`{name}`' mixes formats: {} is {first_name} but {} is {format_name}",
-                        self.qualified_name,
-                        self.display(first_file),
-                        self.display(meta.location.as_ref()),
-                    )));
-                }
-                Some(_) => {}
-            }
-        }
-        let Some((_, mut format, _)) = chosen else {
-            return Err(DataFusionError::Internal("a table without files".into()));
+        let mut format = match overridden.as_ref() {
+            Some((_, format)) => format.clone(),
+            None => self.files_format(name, &listing.files)?,
         };
         if let TableFormat::Json(options) = &mut format {
             *options = JsonReadOptions::from_session(&request.options);
@@ -226,6 +197,111 @@ impl WorkspaceSchema {
     }
 }
 
+impl WorkspaceSchema {
+    /// The one format of a table's files, chosen by their names; an error names the file that
+    /// has none, or two files whose formats differ.
+    fn files_format(&self, name: &str, files: &[object_store::ObjectMeta]) -> Result<TableFormat> {
+        let mut chosen: Option<(&str, TableFormat, &object_store::ObjectMeta)> = None;
+        for meta in files {
+            let file_name = meta.location.filename().unwrap_or_default();
+            let Some((format_name, config)) = self.formats.for_file(file_name) else {
+                return Err(DataFusionError::Plan(format!(
+                    "Table '{}.`{name}`': no format is configured for {} (known formats: {})",
+                    self.qualified_name,
+                    self.display(meta.location.as_ref()),
+                    self.formats.names().collect::<Vec<_>>().join(", ")
+                )));
+            };
+            match &chosen {
+                None => {
+                    let format = TableFormat::from_config(format_name, config)
+                        .map_err(DataFusionError::Plan)?;
+                    chosen = Some((format_name, format, meta));
+                }
+                Some((first_name, _, first)) if *first_name != format_name => {
+                    return Err(DataFusionError::Plan(format!(
+                        "Table '{}.`{name}`' mixes formats: {} is {first_name} but {} is {format_name}",
+                        self.qualified_name,
+                        self.display(first.location.as_ref()),
+                        self.display(meta.location.as_ref()),
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        chosen
+            .map(|(_, format, _)| format)
+            .ok_or_else(|| DataFusionError::Internal("a table without files".into()))
+    }
+
+    /// The workspace directory with every link resolved, where links can lead out of it: a
+    /// local workspace other than `/` whose config does not allow access outside.
+    fn confined_root(&self) -> Result<Option<std::path::PathBuf>> {
+        if self.context.display_prefix != "/"
+            || self.location.is_empty()
+            || self.config.allow_access_outside_workspace
+        {
+            return Ok(None);
+        }
+        let root = format!("/{}", self.location);
+        std::fs::canonicalize(&root).map(Some).map_err(|e| {
+            DataFusionError::Plan(format!(
+                "Cannot use the workspace {}: {root}: {e}",
+                self.qualified_name
+            ))
+        })
+    }
+
+    /// Refuses a table whose files, once symbolic links are followed, lie outside the
+    /// workspace: a link must not read or remove what the workspace does not hold.
+    fn confine(&self, name: &str, listing: &crate::listing::Listing) -> Result<()> {
+        let Some(root) = self.confined_root()? else {
+            return Ok(());
+        };
+        let paths = std::iter::once(&listing.root).chain(listing.files.iter().map(|m| &m.location));
+        for path in paths {
+            let shown = format!("/{path}");
+            match std::fs::canonicalize(&shown) {
+                Ok(real) if !real.starts_with(&root) => {
+                    return Err(DataFusionError::Plan(format!(
+                        "Table '{}.`{name}`': {shown} is a link to {}, outside the workspace {}; \
+                         set allowAccessOutsideWorkspace in the workspace config to allow it",
+                        self.qualified_name,
+                        real.display(),
+                        root.display()
+                    )));
+                }
+                // Gone since it was listed: reading it will say so.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses to write at `path` when a link on the way leads out of the workspace: the
+    /// deepest part of it that exists must resolve inside.
+    fn confine_write(&self, name: &str, path: &str) -> Result<()> {
+        let Some(root) = self.confined_root()? else {
+            return Ok(());
+        };
+        let target = std::path::PathBuf::from(format!("/{path}"));
+        let existing = target.ancestors().find(|p| p.symlink_metadata().is_ok());
+        if let Some(existing) = existing
+            && let Ok(real) = std::fs::canonicalize(existing)
+            && !real.starts_with(&root)
+        {
+            return Err(DataFusionError::Plan(format!(
+                "Cannot write '{}.`{name}`': {} is a link to {}, outside the workspace {}",
+                self.qualified_name,
+                existing.display(),
+                real.display(),
+                root.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Views are files named `<view>.view.drill` in their workspace, as in Drill.
 pub const VIEW_SUFFIX: &str = ".view.drill";
 
@@ -273,6 +349,7 @@ impl WorkspaceSchema {
         }
         let name = &view.name;
         let path = self.resolve(&format!("{name}{VIEW_SUFFIX}"))?;
+        self.confine_write(name, &path)?;
         if self.view(name).await?.is_some() {
             if !replace {
                 return Err(DataFusionError::Plan(format!(
@@ -318,6 +395,7 @@ impl WorkspaceSchema {
                 self.qualified_name
             )));
         }
+        self.confine_write(name, &path)?;
         if self.context.display_prefix != "/" {
             return write_table_to_store(
                 &self.context.store,
@@ -375,8 +453,52 @@ impl WorkspaceSchema {
         let listing = match list_table(&self.context.store, &path).await {
             Ok(l) => l,
             Err(ListingError::NotFound) => return Ok(false),
-            Err(_) => return Ok(false),
+            Err(ListingError::InvalidGlob(msg)) => {
+                return Err(DataFusionError::Plan(format!(
+                    "Table '{}.`{name}`': invalid glob pattern: {msg}",
+                    self.qualified_name
+                )));
+            }
+            Err(ListingError::Store(e)) => {
+                return Err(DataFusionError::Plan(format!(
+                    "Cannot drop '{}.`{name}`': cannot list {}: {e}",
+                    self.qualified_name,
+                    self.display(&path)
+                )));
+            }
         };
+        // As Drill: only a table of files in one format Auger reads, and only what lies in
+        // the workspace. A directory of notes, a lone readme.txt or a link out is refused.
+        self.confine(name, &listing)?;
+        if listing.files.is_empty() {
+            // Nothing Auger reads: only an empty directory goes, never one of hidden files.
+            let dir = self.display(&path);
+            let removed = match self.context.display_prefix.as_str() {
+                "/" => std::fs::remove_dir(&dir),
+                _ => Err(std::io::ErrorKind::DirectoryNotEmpty.into()),
+            };
+            return match removed {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty => {
+                    Err(DataFusionError::Plan(format!(
+                        "Cannot drop '{}.`{name}`': {dir} holds only hidden files (names starting \
+                         with . or _), which are no table; nothing was removed",
+                        self.qualified_name
+                    )))
+                }
+                Err(e) => Err(DataFusionError::Plan(format!(
+                    "Cannot drop '{}.`{name}`': cannot remove {dir}: {e}",
+                    self.qualified_name
+                ))),
+            };
+        }
+        self.files_format(name, &listing.files).map_err(|e| {
+            DataFusionError::Plan(format!(
+                "{}. DROP TABLE removes only a table whose files are all in one format \
+                 Auger reads; nothing was removed",
+                auger_common::error::user_message(&e)
+            ))
+        })?;
         for meta in &listing.files {
             self.context
                 .store
