@@ -6,6 +6,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 /// What values an option takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,39 +230,34 @@ impl fmt::Display for OptionScope {
 /// home directory so the next process starts with them.
 #[derive(Debug)]
 pub struct SystemOptions {
-    path: Option<std::path::PathBuf>,
-    values: std::sync::Mutex<SessionOptions>,
+    path: Option<PathBuf>,
+    values: Mutex<SessionOptions>,
     /// Values given when the process started (`auger serve --config`), beneath `values`;
     /// never saved.
     boot: SessionOptions,
 }
 
 impl SystemOptions {
-    /// System options kept at `path` (read now; an unreadable file is reported and ignored).
-    pub fn load(path: std::path::PathBuf) -> (Self, Option<String>) {
-        let mut values = SessionOptions::new();
-        let mut problem = None;
-        match std::fs::read_to_string(&path) {
-            Ok(text) => match serde_json::from_str::<BTreeMap<String, String>>(&text) {
-                Ok(map) => {
-                    for (name, value) in map {
-                        if let Err(e) = values.set(&name, &value) {
-                            problem = Some(format!("{}: {e}", path.display()));
-                        }
-                    }
-                }
-                Err(e) => problem = Some(format!("{} is not valid: {e}", path.display())),
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => problem = Some(format!("cannot read {}: {e}", path.display())),
-        }
+    /// System options kept at `path`, read now. A file that cannot be read or is not valid
+    /// JSON is reported and none of it is used; an entry that is no option, or not a value
+    /// of its option, is reported and skipped.
+    pub fn load(path: PathBuf) -> (Self, Option<String>) {
+        let (values, problems) = match read_options_file(&path) {
+            Ok(entries) => session_options(&path, &entries),
+            Err(problem) => (
+                SessionOptions::new(),
+                vec![format!(
+                    "{problem}; no system option in it is used until it is fixed"
+                )],
+            ),
+        };
         (
             Self {
                 path: Some(path),
-                values: std::sync::Mutex::new(values),
+                values: Mutex::new(values),
                 boot: SessionOptions::new(),
             },
-            problem,
+            (!problems.is_empty()).then(|| problems.join("; ")),
         )
     }
 
@@ -267,7 +265,7 @@ impl SystemOptions {
     pub fn in_memory() -> Self {
         Self {
             path: None,
-            values: std::sync::Mutex::new(SessionOptions::new()),
+            values: Mutex::new(SessionOptions::new()),
             boot: SessionOptions::new(),
         }
     }
@@ -277,7 +275,7 @@ impl SystemOptions {
         self.boot.set(name, text)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, SessionOptions> {
+    fn lock(&self) -> MutexGuard<'_, SessionOptions> {
         match self.values.lock() {
             Ok(v) => v,
             Err(poisoned) => poisoned.into_inner(),
@@ -302,34 +300,153 @@ impl SystemOptions {
         )
     }
 
-    /// Changes the system values with `f` and saves them (written to a temporary file and
-    /// renamed, so a concurrent reader sees the old or the new file, never half of one).
-    pub fn update<T>(
-        &self,
-        f: impl FnOnce(&mut SessionOptions) -> Result<T, String>,
-    ) -> Result<T, String> {
+    /// `ALTER SYSTEM SET name = text`.
+    pub fn set(&self, name: &str, text: &str) -> Result<&'static OptionDef, String> {
+        let mut checked = SessionOptions::new();
+        let def = checked.set(name, text)?;
+        let value = checked.get(def).0.to_string();
+        self.change(|entries| {
+            entries.retain(|k, _| !k.eq_ignore_ascii_case(def.name));
+            entries.insert(def.name.to_string(), value);
+        })?;
+        Ok(def)
+    }
+
+    /// `ALTER SYSTEM RESET name`.
+    pub fn reset(&self, name: &str) -> Result<&'static OptionDef, String> {
+        let def = find_option(name).ok_or_else(|| unknown_option(name))?;
+        self.change(|entries| entries.retain(|k, _| !k.eq_ignore_ascii_case(def.name)))?;
+        Ok(def)
+    }
+
+    /// `ALTER SYSTEM RESET ALL`.
+    pub fn reset_all(&self) -> Result<(), String> {
+        self.change(|entries| entries.clear())
+    }
+
+    /// Makes one change to the options file, and takes its values as this process's.
+    ///
+    /// Other processes (shells, servers) may change the file at the same time: the change is
+    /// made under an exclusive lock of `<file>.lock`, to the file as it is read again under
+    /// that lock, so no process overwrites what another has set since it started. The file
+    /// is written to a temporary file and renamed, so a reader (which takes no lock) sees the
+    /// old or the new file, never half of one. A file that cannot be read or is not valid
+    /// JSON fails the change and is left as it is: it may hold a hand edit with one typo.
+    /// Entries this process does not know (another version's options) are kept.
+    fn change(&self, apply: impl FnOnce(&mut BTreeMap<String, String>)) -> Result<(), String> {
         let mut values = self.lock();
-        let mut changed = values.clone();
-        let out = f(&mut changed)?;
-        if let Some(path) = &self.path {
-            let map: BTreeMap<&str, String> = changed
+        let Some(path) = self.path.as_deref() else {
+            let mut entries: BTreeMap<String, String> = values
                 .values
                 .iter()
-                .map(|(k, v)| (*k, v.to_string()))
+                .map(|(name, value)| ((*name).to_string(), value.to_string()))
                 .collect();
-            let text = serde_json::to_string_pretty(&map).map_err(|e| e.to_string())?;
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("cannot save system options in {}: {e}", dir.display()))?;
-            }
-            let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-            std::fs::write(&tmp, text)
-                .and_then(|_| std::fs::rename(&tmp, path))
-                .map_err(|e| format!("cannot save system options to {}: {e}", path.display()))?;
+            apply(&mut entries);
+            *values = session_options(Path::new(""), &entries).0;
+            return Ok(());
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot save system options in {}: {e}", dir.display()))?;
         }
-        *values = changed;
-        Ok(out)
+        let lock_path = with_suffix(path, ".lock");
+        let lock_file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .and_then(|file| file.lock().map(|()| file))
+            .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
+        let mut entries = read_options_file(path).map_err(|problem| {
+            format!(
+                "cannot change the system options: {problem}; the file is left as it is until \
+                 it is fixed or removed"
+            )
+        })?;
+        apply(&mut entries);
+        write_options_file(path, &entries)
+            .map_err(|e| format!("cannot save system options to {}: {e}", path.display()))?;
+        // Closing the lock file releases the lock, once the new file is in place.
+        drop(lock_file);
+        *values = session_options(path, &entries).0;
+        Ok(())
     }
+}
+
+/// The entries of the options file at `path` (option name to value, as written); no file, or
+/// an empty one, holds none. The error names the file, and the line and column of invalid
+/// JSON.
+fn read_options_file(path: &Path) -> Result<BTreeMap<String, String>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    if text.trim().is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    serde_json::from_str(&text).map_err(|e| invalid_json(path, &e))
+}
+
+/// serde_json's error as Auger reports invalid JSON: file, line and column first.
+fn invalid_json(path: &Path, e: &serde_json::Error) -> String {
+    let shown = path.display().to_string();
+    let full = e.to_string();
+    let (position, message) = if e.line() == 0 {
+        (crate::error::FilePosition::file(shown), full.as_str())
+    } else {
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        (
+            crate::error::FilePosition::at(shown, e.line() as u64, Some(e.column() as u64)),
+            full.strip_suffix(&suffix).unwrap_or(&full),
+        )
+    };
+    crate::error::Error::InvalidJson {
+        position,
+        message: message.to_string(),
+    }
+    .to_string()
+}
+
+/// The options file's entries as values, and a problem for each entry that is no option or
+/// not a value its option takes (those are left out).
+fn session_options(
+    path: &Path,
+    entries: &BTreeMap<String, String>,
+) -> (SessionOptions, Vec<String>) {
+    let mut values = SessionOptions::new();
+    let mut problems = vec![];
+    for (name, value) in entries {
+        if let Err(e) = values.set(name, value) {
+            problems.push(format!("{}: {e}", path.display()));
+        }
+    }
+    (values, problems)
+}
+
+/// Writes the options file through a temporary file beside it, renamed over it once complete.
+fn write_options_file(path: &Path, entries: &BTreeMap<String, String>) -> std::io::Result<()> {
+    let mut text = serde_json::to_string_pretty(entries).map_err(std::io::Error::other)?;
+    text.push('\n');
+    let tmp = with_suffix(path, &format!(".tmp.{}", std::process::id()));
+    let written = write_synced(&tmp, text.as_bytes()).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// `path` with `suffix` added to its file name (`options.json.lock`).
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 impl SessionOptions {
@@ -437,5 +554,137 @@ mod tests {
         );
         s.reset(JSON_ALL_TEXT_MODE).map(|_| ()).ok();
         assert!(!s.bool(JSON_ALL_TEXT_MODE));
+    }
+
+    fn file_entries(path: &Path) -> BTreeMap<String, String> {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_system_change_keeps_what_another_process_set_since_this_one_started() {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().join("options.json");
+        // Two processes start before either has set anything.
+        let (first, problem) = SystemOptions::load(path.clone());
+        assert_eq!(problem, None);
+        let (second, _) = SystemOptions::load(path.clone());
+        first.set(JSON_ALL_TEXT_MODE, "true").unwrap();
+        second.set(STORE_FORMAT, "json").unwrap();
+        let entries = file_entries(&path);
+        assert_eq!(
+            entries.get(JSON_ALL_TEXT_MODE).map(String::as_str),
+            Some("true")
+        );
+        assert_eq!(entries.get(STORE_FORMAT).map(String::as_str), Some("json"));
+        // The second process now has the first's value too.
+        assert_eq!(
+            second.get(JSON_ALL_TEXT_MODE),
+            Some(OptionValue::Boolean(true))
+        );
+        second.reset(JSON_ALL_TEXT_MODE).unwrap();
+        first.reset_all().unwrap();
+        assert!(file_entries(&path).is_empty());
+        let (third, _) = SystemOptions::load(path);
+        assert!(third.values().is_empty());
+    }
+
+    #[test]
+    fn system_changes_made_at_once_are_all_kept() {
+        let names = [
+            JSON_ALL_TEXT_MODE,
+            JSON_READ_NUMBERS_AS_DOUBLE,
+            JSON_SKIP_INVALID_RECORDS,
+        ];
+        for round in 0..20 {
+            let home = tempfile::tempdir().unwrap();
+            let path = home.path().join("options.json");
+            let start = std::sync::Barrier::new(names.len());
+            std::thread::scope(|scope| {
+                for name in names {
+                    let (options, _) = SystemOptions::load(path.clone());
+                    let start = &start;
+                    scope.spawn(move || {
+                        start.wait();
+                        options.set(name, "true").unwrap();
+                    });
+                }
+            });
+            let entries = file_entries(&path);
+            for name in names {
+                assert_eq!(
+                    entries.get(name).map(String::as_str),
+                    Some("true"),
+                    "round {round}: {entries:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_invalid_options_file_fails_the_change_and_is_left_as_it_is() {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().join("options.json");
+        let typo = "{\n  \"store.format\": \"json\"\n  \"store.json.all_text_mode\": \"true\"\n}\n";
+        std::fs::write(&path, typo).unwrap();
+        let (options, problem) = SystemOptions::load(path.clone());
+        let expected = format!(
+            "Invalid JSON in {}, line 3, column 3: expected `,` or `}}`",
+            path.display()
+        );
+        let problem = problem.unwrap();
+        assert!(problem.starts_with(&expected), "{problem}");
+        assert_eq!(
+            options.get(STORE_FORMAT),
+            Some(OptionValue::String("parquet".into()))
+        );
+
+        let err = options
+            .set(JSON_READ_NUMBERS_AS_DOUBLE, "true")
+            .unwrap_err();
+        assert!(err.contains(&expected), "{err}");
+        assert!(options.reset_all().is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), typo);
+        // No temporary file is left beside it.
+        let mut files: Vec<String> = std::fs::read_dir(home.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        files.sort();
+        assert_eq!(files, ["options.json", "options.json.lock"]);
+    }
+
+    #[test]
+    fn entries_this_version_does_not_know_are_kept() {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().join("options.json");
+        std::fs::write(
+            &path,
+            r#"{"store.later_option": "7", "STORE.FORMAT": "json", "store.json.all_text_mode": "maybe"}"#,
+        )
+        .unwrap();
+        let (options, problem) = SystemOptions::load(path.clone());
+        let problem = problem.unwrap();
+        assert!(
+            problem.contains("Unknown option 'store.later_option'"),
+            "{problem}"
+        );
+        assert!(
+            problem.contains("expected true or false, not 'maybe'"),
+            "{problem}"
+        );
+        assert_eq!(
+            options.get(STORE_FORMAT),
+            Some(OptionValue::String("json".into()))
+        );
+
+        options.set(STORE_FORMAT, "csv").unwrap();
+        options.reset(JSON_ALL_TEXT_MODE).unwrap();
+        let entries = file_entries(&path);
+        let expected: BTreeMap<String, String> = [
+            ("store.format".to_string(), "csv".to_string()),
+            ("store.later_option".to_string(), "7".to_string()),
+        ]
+        .into();
+        assert_eq!(entries, expected);
     }
 }

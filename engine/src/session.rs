@@ -232,7 +232,7 @@ impl Session {
                 OptionStatement::Set { name, value, .. } => {
                     let def = self
                         .system_options
-                        .update(|o| o.set(&name, &value))
+                        .set(&name, &value)
                         .map_err(DataFusionError::Plan)?;
                     format!("{} updated for the system.", def.name)
                 }
@@ -241,16 +241,13 @@ impl Session {
                 } => {
                     let def = self
                         .system_options
-                        .update(|o| o.reset(&name))
+                        .reset(&name)
                         .map_err(DataFusionError::Plan)?;
                     format!("{} reset for the system.", def.name)
                 }
                 OptionStatement::Reset { name: None, .. } => {
                     self.system_options
-                        .update(|o| {
-                            o.reset_all();
-                            Ok(())
-                        })
+                        .reset_all()
                         .map_err(DataFusionError::Plan)?;
                     "All system options reset.".to_string()
                 }

@@ -1,6 +1,8 @@
 //! The interactive shell: multi-line statements ending in `;`, history in the home directory,
 //! `!help`, `!quit`.
 
+mod history;
+
 use std::process::ExitCode;
 
 use auger_catalog::AugerHome;
@@ -10,6 +12,7 @@ use rustyline::error::ReadlineError;
 use crate::backend::Backend;
 use crate::run::{Failure, RunOptions, run_statement};
 use crate::script::{is_only_comments, split_statements};
+use history::HistoryFile;
 
 const HELP: &str = "\
 Statements end with ';' and may span lines. Examples:
@@ -39,7 +42,10 @@ pub fn run(
     if let Some(dir) = history.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let _ = editor.load_history(&history);
+    let (history, warning) = HistoryFile::load(history, &mut editor);
+    if let Some(warning) = warning {
+        eprintln!("Warning: {warning}");
+    }
     println!(
         "Auger {} — schema-free SQL over files. Type !help for help, !quit to leave.",
         env!("CARGO_PKG_VERSION")
@@ -95,7 +101,7 @@ pub fn run(
         }
         let entry = buffer.trim().to_string();
         let _ = editor.add_history_entry(entry.as_str());
-        let _ = editor.save_history(&history);
+        history.save(&mut editor);
         buffer = rest;
         if is_only_comments(&buffer) {
             buffer.clear();
@@ -106,12 +112,12 @@ pub fn run(
                 Err(Failure::Error(message)) => eprintln!("Error: {message}"),
                 Err(Failure::Cancelled) => eprintln!("Query cancelled."),
                 Err(Failure::OutputClosed) => {
-                    let _ = editor.save_history(&history);
+                    history.save(&mut editor);
                     return ExitCode::SUCCESS;
                 }
             }
         }
     }
-    let _ = editor.save_history(&history);
+    history.save(&mut editor);
     ExitCode::SUCCESS
 }

@@ -492,3 +492,138 @@ fn a_system_option_set_by_one_process_holds_in_the_next() {
     let out = auger(&["-e", sql, "--format", "csv", "-q"], home.path());
     assert_eq!(text(&out.stdout), "val,optionScope\nfalse,BOOT\n");
 }
+
+#[test]
+fn system_options_set_by_processes_at_once_are_all_kept() {
+    let names = [
+        "store.json.all_text_mode",
+        "store.json.read_numbers_as_double",
+        "store.json.reader.skip_invalid_records",
+    ];
+    for round in 0..5 {
+        let home = tempfile::tempdir().unwrap();
+        let children: Vec<_> = names
+            .iter()
+            .map(|name| {
+                Command::new(env!("CARGO_BIN_EXE_auger"))
+                    .args(["-e", &format!("ALTER SYSTEM SET `{name}` = true")])
+                    .env("AUGER_HOME", home.path())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", text(&out.stderr));
+        }
+        let saved = std::fs::read_to_string(home.path().join("options.json")).unwrap();
+        let saved: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&saved).unwrap();
+        for name in names {
+            assert_eq!(
+                saved.get(name).and_then(|v| v.as_str()),
+                Some("true"),
+                "round {round}: {saved:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_options_file_with_a_typo_is_reported_and_never_replaced() {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("options.json");
+    let typo = "{\n  \"store.format\": \"json\"\n  \"store.json.all_text_mode\": \"true\"\n}\n";
+    std::fs::write(&path, typo).unwrap();
+    let out = auger(
+        &[
+            "-e",
+            "ALTER SYSTEM SET `store.json.read_numbers_as_double` = true",
+        ],
+        home.path(),
+    );
+    let at = format!("Invalid JSON in {}, line 3, column 3", path.display());
+    assert_clean_error(&out, &format!("cannot change the system options: {at}"));
+    // Reported at start too, and the values fall back to their defaults.
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("Warning: {at}")), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), typo);
+
+    let out = auger(
+        &[
+            "-e",
+            "SELECT val, optionScope FROM sys.options WHERE name = 'store.format'",
+            "--format",
+            "csv",
+            "-q",
+        ],
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "val,optionScope\nparquet,BOOT\n");
+    assert!(text(&out.stderr).contains(&format!("Warning: {at}")));
+}
+
+#[test]
+fn staging_directories_of_a_killed_ctas_are_removed_and_never_listed() {
+    let (home, lake) = home_with_writable_lake();
+    // What `kill -9` during a CTAS leaves: a hidden staging directory holding part of the
+    // table, named after a process that is gone.
+    let mut child = Command::new("true").spawn().unwrap();
+    assert!(child.wait().unwrap().success());
+    let gone = child.id();
+    let killed = |name: &str| {
+        let dir = lake.path().join(format!(".{name}.ctas-{gone}-1"));
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("0_0_0.parquet"), "half a file").unwrap();
+        dir
+    };
+    let first = killed("trips");
+    // One whose process still runs (this test's): its CTAS may still finish.
+    let running = lake
+        .path()
+        .join(format!(".running.ctas-{}-1", std::process::id()));
+    std::fs::create_dir(&running).unwrap();
+    // A user's own hidden directory is listed as Drill lists it.
+    std::fs::create_dir(lake.path().join(".notes")).unwrap();
+
+    let out = auger(
+        &["-e", "SHOW FILES IN lake.ws", "--format", "csv", "-q"],
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    assert!(!listed.contains(".ctas-"), "{listed}");
+    assert!(listed.contains(".notes"), "{listed}");
+    assert!(!first.exists());
+    assert!(running.exists());
+
+    let second = killed("cars");
+    let out = auger(
+        &[
+            "-e",
+            "CREATE TABLE lake.ws.t AS SELECT 1 AS a",
+            "--format",
+            "csv",
+            "-q",
+        ],
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!second.exists());
+    let mut left: Vec<String> = std::fs::read_dir(lake.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            ".notes".to_string(),
+            format!(".running.ctas-{}-1", std::process::id()),
+            "t".to_string()
+        ]
+    );
+}

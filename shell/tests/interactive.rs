@@ -117,3 +117,36 @@ fn history_is_kept_in_the_home_directory() {
     p.send_line("!quit").unwrap();
     p.exp_eof().unwrap();
 }
+
+#[test]
+fn a_history_line_that_is_not_utf8_loses_no_other_line() {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("history");
+    let mut bytes = b"#V2\nSELECT 'first' AS a;\nSELECT '".to_vec();
+    bytes.extend_from_slice(&[0xff, 0xfe]);
+    bytes.extend_from_slice(b"' AS bad;\nSELECT 'second'\\nAS b;\nSELECT 'third' AS c;\n");
+    std::fs::write(&path, &bytes).unwrap();
+
+    let mut p = shell(home.path());
+    // The lines after the bad one are there to recall: the last one is `third`.
+    p.send("\x1b[A").unwrap();
+    p.send_line("").unwrap();
+    p.exp_string("| third |").unwrap();
+    p.exp_string("auger> ").unwrap();
+    p.send_line("SELECT 'fourth' AS d;").unwrap();
+    p.exp_string("| fourth |").unwrap();
+    p.exp_string("auger> ").unwrap();
+    p.send_line("!quit").unwrap();
+    p.exp_eof().unwrap();
+
+    let history = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+    for line in [
+        "SELECT 'first' AS a;",
+        "SELECT '\u{FFFD}\u{FFFD}' AS bad;",
+        "SELECT 'second'\\nAS b;",
+        "SELECT 'third' AS c;",
+        "SELECT 'fourth' AS d;",
+    ] {
+        assert!(history.contains(line), "{line} is lost: {history}");
+    }
+}

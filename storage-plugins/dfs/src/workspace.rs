@@ -20,7 +20,9 @@ use crate::format::parquet::parquet_schema;
 use crate::format::{TableFormat, WorkspaceFormats};
 use crate::listing::{ListingError, list_table};
 use crate::table::{DfsTable, implicit_columns};
-use crate::writer::{WriteFormat, write_table, write_table_to_store};
+use crate::writer::{
+    WriteFormat, is_staging_dir, remove_stale_staging, write_table, write_table_to_store,
+};
 
 /// What a workspace shares with its plugin.
 #[derive(Debug, Clone)]
@@ -532,9 +534,13 @@ impl WorkspaceSchema {
     }
 
     /// The entries of one directory of the workspace (not recursive), hidden ones included
-    /// as Drill shows them. Only local file systems know owners and permissions.
+    /// as Drill shows them, but not the staging directories of CTAS (Auger's own, removed here
+    /// once their CTAS was killed). Only local file systems know owners and permissions.
     pub async fn list_files(&self, path: &str) -> Result<Vec<FileEntry>> {
         let dir = self.resolve(path)?;
+        if self.config.writable && self.context.display_prefix == "/" {
+            remove_stale_staging(std::path::Path::new(&format!("/{dir}")));
+        }
         let prefix = Path::from(dir.clone());
         let listed = self
             .context
@@ -558,6 +564,9 @@ impl WorkspaceSchema {
         let mut out = vec![];
         for p in listed.common_prefixes {
             let name = p.filename().unwrap_or_default().to_string();
+            if is_staging_dir(&name) {
+                continue;
+            }
             out.push(self.entry(&name, relative(p.as_ref()), true, 0, None, &p));
         }
         for meta in listed.objects {

@@ -1,8 +1,10 @@
 //! Writing a table (CTAS): Parquet, JSON lines, or delimited text with a header, into a
 //! directory named after the table. Files are written into a hidden temporary directory of
 //! the workspace and renamed into place at the end, so a failed CTAS leaves nothing behind
-//! and readers never see half a table. With PARTITION BY the rows arrive sorted by the
-//! partition columns and every file holds one combination of their values, as in Drill.
+//! and readers never see half a table. A staging directory left by a CTAS that was killed is
+//! removed by the next CTAS or SHOW FILES in its directory once its process is gone. With
+//! PARTITION BY the rows arrive sorted by the partition columns and every file holds one
+//! combination of their values, as in Drill.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -160,14 +162,8 @@ pub async fn write_table(
         .unwrap_or("table")
         .to_string();
     std::fs::create_dir_all(&parent).map_err(|e| io(&parent, e))?;
-    let staging = parent.join(format!(
-        ".{name}.ctas-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    ));
+    remove_stale_staging(&parent);
+    let staging = parent.join(staging_name(&name));
     std::fs::create_dir(&staging).map_err(|e| io(&staging, e))?;
     let result = write_files(&staging, format, partition_by, &mut stream).await;
     let outcome = result.and_then(|rows| {
@@ -179,6 +175,123 @@ pub async fn write_table(
         let _ = std::fs::remove_dir_all(&staging);
     }
     outcome
+}
+
+/// What names a CTAS staging directory, after `.<table>`: `.ctas-<pid>-<start>-<nanos>`, with
+/// the writing process's id and start time (`/proc/<pid>/stat`'s `starttime`; 0 where there is
+/// no `/proc`), and the time it was made. Older Auger wrote `.ctas-<pid>-<nanos>`.
+const STAGING_MARK: &str = ".ctas-";
+
+/// How old a staging directory must be to be taken for a killed CTAS's, where no `/proc` tells
+/// whether its process still runs.
+const STAGING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+fn staging_name(table: &str) -> String {
+    let pid = std::process::id();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        ".{table}{STAGING_MARK}{pid}-{}-{nanos}",
+        process_start(pid).unwrap_or(0)
+    )
+}
+
+/// The process a staging directory's name says wrote it: its id, and its start time where
+/// the name has one.
+#[derive(Debug, PartialEq, Eq)]
+struct StagingWriter {
+    pid: u32,
+    start: Option<u64>,
+}
+
+fn staging_writer(name: &str) -> Option<StagingWriter> {
+    let (table, tail) = name.strip_prefix('.')?.rsplit_once(STAGING_MARK)?;
+    if table.is_empty() {
+        return None;
+    }
+    let numbers: Vec<u64> = tail
+        .split('-')
+        // Digits only: `parse` would take a sign too.
+        .map(|n| {
+            if n.bytes().all(|b| b.is_ascii_digit()) {
+                n.parse().ok()
+            } else {
+                None
+            }
+        })
+        .collect::<Option<_>>()?;
+    let (pid, start) = match numbers[..] {
+        [pid, _made] => (pid, None),
+        [pid, start, _made] => (pid, (start != 0).then_some(start)),
+        _ => return None,
+    };
+    Some(StagingWriter {
+        pid: u32::try_from(pid).ok()?,
+        start,
+    })
+}
+
+/// Whether `name` is a CTAS staging directory's: Auger's own, never a table or a user's file.
+pub fn is_staging_dir(name: &str) -> bool {
+    staging_writer(name).is_some()
+}
+
+/// When process `pid` started, in clock ticks since boot (Linux `/proc/<pid>/stat` field 22);
+/// with the id it tells a process from a later one given the same id.
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces and parentheses.
+    let (_, fields) = stat.rsplit_once(')')?;
+    fields.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Removes the staging directories in `dir` that a CTAS killed before it could finish (or
+/// remove them) left behind. With `/proc` (Linux): those of this user whose process is gone, or
+/// whose id now belongs to a process started later. Without: those untouched for a day.
+/// Directories of a CTAS still running are left alone; failures are ignored (the next CTAS or
+/// SHOW FILES here tries again).
+pub fn remove_stale_staging(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(writer) = entry.file_name().to_str().and_then(staging_writer) else {
+            continue;
+        };
+        let path = entry.path();
+        // Not followed: a link named like a staging directory is not Auger's.
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() && writer_is_gone(&writer, &meta) {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
+fn writer_is_gone(writer: &StagingWriter, staging: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(this_process) = std::fs::metadata("/proc/self") else {
+        return staging
+            .modified()
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STAGING_TIMEOUT);
+    };
+    // Another user's processes may be hidden from this one (`hidepid`): only their own
+    // user's are judged.
+    if staging.uid() != this_process.uid() {
+        return false;
+    }
+    if !Path::new(&format!("/proc/{}", writer.pid)).exists() {
+        return true;
+    }
+    match (writer.start, process_start(writer.pid)) {
+        (Some(named), Some(running)) => named != running,
+        _ => false,
+    }
 }
 
 /// Writes `stream` as the table `prefix` of an object store: the files are written to a local
@@ -278,4 +391,85 @@ async fn write_files(
         None => FileWriter::create(&open(0), format, &schema)?.finish(&open(0))?,
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_names_say_which_process_wrote_them() {
+        let name = staging_name("trips");
+        assert!(name.starts_with(".trips.ctas-"), "{name}");
+        let writer = staging_writer(&name).unwrap();
+        assert_eq!(writer.pid, std::process::id());
+        assert_eq!(writer.start, process_start(std::process::id()));
+        // Names of older Auger, and a table whose name holds the mark.
+        assert_eq!(
+            staging_writer(".t.ctas-12-345"),
+            Some(StagingWriter {
+                pid: 12,
+                start: None
+            })
+        );
+        assert_eq!(
+            staging_writer(".a.ctas-b.ctas-12-7-345"),
+            Some(StagingWriter {
+                pid: 12,
+                start: Some(7)
+            })
+        );
+        for other in [
+            "t.ctas-12-345",
+            ".ctas-12-345",
+            ".t.ctas-12",
+            ".t.ctas-+12-345",
+            ".t.ctas-12--345",
+            ".t.ctas-1-2-3-4",
+            ".t.ctas-x-345",
+            ".notes",
+        ] {
+            assert!(!is_staging_dir(other), "{other}");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn staging_directories_of_processes_gone_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        assert!(child.wait().unwrap().success());
+        let gone = child.id();
+        let me = std::process::id();
+        let started = process_start(me).unwrap();
+        let removed = [
+            format!(".dead.ctas-{gone}-{started}-1"),
+            format!(".older.ctas-{gone}-1"),
+            // This process's id, but a process that started later: the id was reused.
+            format!(".reused.ctas-{me}-{}-1", started + 1),
+        ];
+        let kept = [
+            format!(".running.ctas-{me}-{started}-1"),
+            format!(".running_older.ctas-{me}-1"),
+            ".notes".to_string(),
+        ];
+        for name in removed.iter().chain(&kept) {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+            std::fs::write(dir.path().join(name).join("0_0_0.parquet"), "part").unwrap();
+        }
+        // Only directories are staging directories.
+        let file = format!(".file.ctas-{gone}-1");
+        std::fs::write(dir.path().join(&file), "x").unwrap();
+
+        remove_stale_staging(dir.path());
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        let mut expected: Vec<String> = kept.to_vec();
+        expected.push(file);
+        expected.sort();
+        assert_eq!(left, expected);
+    }
 }
