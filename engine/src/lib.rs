@@ -6,6 +6,7 @@
 //! knows nothing of the shell or the network.
 
 mod builtin;
+mod complexity;
 mod ctas;
 mod dialect;
 mod explain;

@@ -316,7 +316,9 @@ impl Session {
         parameters: Vec<datafusion::common::ScalarValue>,
     ) -> Result<QueryOutput> {
         let recorder = Recorder::start(Arc::clone(&self.profiles), sql, &self.user);
-        match self.execute_statement(sql, parameters).await {
+        let planned =
+            crate::complexity::on_planning_stack(self.execute_statement(sql, parameters)).await;
+        match planned {
             Ok(mut output) => {
                 output.query_id = recorder.id().to_string();
                 let stream = std::mem::replace(
@@ -335,6 +337,10 @@ impl Session {
 
     /// The result columns and parameters of a statement, without running it.
     pub async fn prepare(&self, sql: &str) -> Result<StatementShape> {
+        crate::complexity::on_planning_stack(self.prepare_statement(sql)).await
+    }
+
+    async fn prepare_statement(&self, sql: &str) -> Result<StatementShape> {
         let unknown = || StatementShape {
             schema: None,
             parameters: Arc::new(Schema::empty()),
@@ -552,8 +558,20 @@ impl Session {
     fn parse_one(&self, sql: &str) -> Result<DFStatement> {
         let mut statements = DFParserBuilder::new(sql)
             .with_dialect(&DrillDialect)
+            .with_recursion_limit(crate::complexity::PARSER_RECURSION_LIMIT)
             .build()?
-            .parse_statements()?;
+            .parse_statements()
+            .map_err(|e| match e {
+                DataFusionError::SQL(e, _)
+                    if matches!(*e, sqlparser::parser::ParserError::RecursionLimitExceeded) =>
+                {
+                    crate::complexity::parser_gave_up()
+                }
+                other => other,
+            })?;
+        for statement in &statements {
+            crate::complexity::check(statement)?;
+        }
         match (statements.pop_front(), statements.is_empty()) {
             (Some(mut s), true) => {
                 if let DFStatement::Statement(inner) = &mut s {

@@ -108,8 +108,12 @@ enum Command {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // Planning has a stack of its own (auger-engine's complexity bounds); executing a deeply
+    // nested expression recurses on the worker that runs it, so workers get more than tokio's
+    // 2 MiB. Only the pages used are committed.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(16 << 20)
         .build()
     {
         Ok(r) => r,
