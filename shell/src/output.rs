@@ -41,7 +41,11 @@ impl OutputError {
     }
 }
 
-/// Writes batches as they arrive; `table` waits for all of them to size its columns.
+/// How many rows the `table` format sizes and prints at a time: as psql's `FETCH_COUNT`, each
+/// group is a table of its own, so a result of any size is never held whole.
+pub const TABLE_GROUP_ROWS: usize = 1_000;
+
+/// Writes batches as they arrive; `table` prints a table for every [`TABLE_GROUP_ROWS`] rows.
 pub struct ResultWriter<W: Write> {
     format: OutputFormat,
     out: W,
@@ -87,6 +91,9 @@ impl<W: Write> ResultWriter<W> {
                         .map(|c| value_text(c, row).map(|v| v.unwrap_or_else(|| "null".into())))
                         .collect::<Result<Vec<_>, _>>()?;
                     self.table_rows.push(cells);
+                    if self.table_rows.len() == TABLE_GROUP_ROWS {
+                        self.print_table()?;
+                    }
                 }
             }
             OutputFormat::Csv | OutputFormat::Tsv => {
@@ -121,20 +128,30 @@ impl<W: Write> ResultWriter<W> {
         Ok(())
     }
 
+    /// Prints the rows gathered so far as one table.
+    fn print_table(&mut self) -> Result<(), OutputError> {
+        let mut table = Table::new();
+        table
+            .load_preset(presets::ASCII_FULL_CONDENSED)
+            .set_style(TableComponent::HeaderLines, '-')
+            .set_style(TableComponent::MiddleHeaderIntersections, '+')
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .set_header(self.header().into_iter().map(Cell::new));
+        for row in std::mem::take(&mut self.table_rows) {
+            table.add_row(row);
+        }
+        writeln!(self.out, "{table}")?;
+        self.wrote_header = true;
+        Ok(())
+    }
+
     pub fn finish(mut self) -> Result<(), OutputError> {
         match self.format {
             OutputFormat::Table => {
-                let mut table = Table::new();
-                table
-                    .load_preset(presets::ASCII_FULL_CONDENSED)
-                    .set_style(TableComponent::HeaderLines, '-')
-                    .set_style(TableComponent::MiddleHeaderIntersections, '+')
-                    .set_content_arrangement(ContentArrangement::Disabled)
-                    .set_header(self.header().into_iter().map(Cell::new));
-                for row in std::mem::take(&mut self.table_rows) {
-                    table.add_row(row);
+                // The last group; an empty result still shows its header.
+                if !self.table_rows.is_empty() || !self.wrote_header {
+                    self.print_table()?;
                 }
-                writeln!(self.out, "{table}")?;
             }
             OutputFormat::Csv | OutputFormat::Tsv => {
                 if !self.wrote_header {

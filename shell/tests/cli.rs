@@ -627,3 +627,57 @@ fn staging_directories_of_a_killed_ctas_are_removed_and_never_listed() {
         ]
     );
 }
+
+/// `auger ... 2>&1 | head -1`: once the reader has gone, every write fails with a broken pipe.
+/// That ends the run quietly (it panicked with exit status 101 when stderr was the closed one).
+#[test]
+fn a_closed_stdout_or_stderr_is_a_quiet_exit() {
+    use std::process::Stdio;
+    let home = tempfile::tempdir().unwrap();
+    // 10,000 rows, about 2 MB: far more than a pipe holds.
+    let sql = "SELECT * FROM dfs.samples.`customers.all.csv` a, dfs.samples.`customers.all.csv` b";
+    for close_stdout in [true, false] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_auger"))
+            .args(["-e", sql, "--format", "csv"])
+            .env("AUGER_HOME", home.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        let stdout = child.stdout.take().unwrap();
+        let read = if close_stdout {
+            drop(stdout);
+            0
+        } else {
+            std::io::Read::bytes(stdout).count()
+        };
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "stdout closed: {close_stdout}");
+        if !close_stdout {
+            assert!(read > 1_000_000, "the whole result: {read} bytes");
+        }
+    }
+}
+
+/// The table format prints as rows come, in groups of a thousand (as psql's FETCH_COUNT
+/// does), instead of holding the whole result: the first rows of a big result arrive before
+/// the last is read, and memory stays flat.
+#[test]
+fn the_table_format_prints_groups_of_rows_as_they_come() {
+    let home = tempfile::tempdir().unwrap();
+    let out = auger(
+        &[
+            "-e",
+            "SELECT columns[0] AS id FROM dfs.samples.`customers.all.csv` c, \
+             (SELECT 1 FROM dfs.samples.`customers.all.csv` LIMIT 25) x",
+        ],
+        home.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let headers = stdout.lines().filter(|l| l.trim() == "| id    |").count();
+    let rows = stdout.lines().filter(|l| l.starts_with("| 1")).count();
+    assert_eq!(rows, 2_500, "{}", &stdout[..200]);
+    assert_eq!(headers, 3, "a header per group of 1,000 rows");
+}
