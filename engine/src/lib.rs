@@ -7,6 +7,7 @@
 
 mod builtin;
 mod complexity;
+mod cooperative;
 mod ctas;
 mod dialect;
 mod explain;

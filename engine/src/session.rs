@@ -112,7 +112,7 @@ impl LiveOptions {
 
 /// DataFusion's physical optimizer rules, with [`InsertRuntimeFilters`] just before the last
 /// filter pushdown (which hands the runtime filters their dynamic filters) and
-/// [`PruneRuntimeFilters`] just after it.
+/// [`PruneRuntimeFilters`] just after it, and [`crate::cooperative::YieldBetweenBatches`] last.
 fn physical_optimizer_rules(
     options: &LiveOptions,
 ) -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
@@ -124,6 +124,7 @@ fn physical_optimizer_rules(
         rules.insert(at + 1, Arc::new(PruneRuntimeFilters));
         rules.insert(at, Arc::new(InsertRuntimeFilters::new(options.clone())));
     }
+    rules.push(Arc::new(crate::cooperative::YieldBetweenBatches));
     rules
 }
 

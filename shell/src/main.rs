@@ -124,7 +124,13 @@ fn main() -> ExitCode {
     };
     let home = AugerHome::from_env();
     match args.command {
-        Some(Command::Serve(serve_args)) => return serve::serve(&runtime, home, serve_args),
+        Some(Command::Serve(serve_args)) => {
+            let code = serve::serve(&runtime, home, serve_args);
+            // Every query was cancelled and every client told; a cancelled operator may still
+            // be inside one long poll (it took SIGTERM 11 s to exit), which nobody waits for.
+            runtime.shutdown_background();
+            return code;
+        }
         Some(Command::User { action, users_file }) => {
             return serve::user(&home, users_file, action);
         }
