@@ -62,6 +62,8 @@ pub struct OptionDef {
     pub description: &'static str,
     /// Read once when the process starts (system or server config only, never a session's).
     pub startup: bool,
+    /// The least value a whole-number option takes.
+    pub minimum: Option<i64>,
 }
 
 impl OptionDef {
@@ -87,6 +89,7 @@ pub static OPTIONS: &[OptionDef] = &[
         choices: &["parquet", "json", "csv", "tsv", "psv"],
         description: "The format CREATE TABLE AS writes: parquet, json, csv, tsv or psv.",
         startup: false,
+        minimum: None,
     },
     OptionDef {
         name: JSON_ALL_TEXT_MODE,
@@ -96,6 +99,7 @@ pub static OPTIONS: &[OptionDef] = &[
         description: "Read every JSON scalar (numbers, booleans, strings) as VARCHAR, keeping the \
                       text as it is in the file; nested objects and arrays keep their shape.",
         startup: false,
+        minimum: None,
     },
     OptionDef {
         name: JSON_READ_NUMBERS_AS_DOUBLE,
@@ -104,6 +108,7 @@ pub static OPTIONS: &[OptionDef] = &[
         choices: &[],
         description: "Read every JSON number as DOUBLE, integers included.",
         startup: false,
+        minimum: None,
     },
     OptionDef {
         name: JSON_SKIP_INVALID_RECORDS,
@@ -113,6 +118,7 @@ pub static OPTIONS: &[OptionDef] = &[
         description: "Skip JSON records that are not valid JSON objects instead of failing the \
                       query; the number skipped is reported after the result.",
         startup: false,
+        minimum: None,
     },
     OptionDef {
         name: EXEC_MEMORY_MAX,
@@ -122,9 +128,12 @@ pub static OPTIONS: &[OptionDef] = &[
         description: "Bytes that the sorts, aggregates and joins of all running queries of one \
                       process may hold together; beyond it they spill to disk, and a query that \
                       still does not fit fails with a resources error while the others go on. \
-                      0 means no limit. Read when Auger starts: set it with ALTER SYSTEM SET (for \
-                      the next start) or in the options of `auger serve --config`.",
+                      0 (the default) means three quarters of the machine's memory, or of the \
+                      process's cgroup limit when that is lower. Read when Auger starts: set it \
+                      with ALTER SYSTEM SET (for the next start) or in the options of `auger \
+                      serve --config`.",
         startup: true,
+        minimum: Some(0),
     },
     OptionDef {
         name: HASHJOIN_RUNTIME_FILTER,
@@ -138,6 +147,7 @@ pub static OPTIONS: &[OptionDef] = &[
                       batch: where the filter keeps most rows it is checked only now and then. \
                       Drill's option of the same name is off by default; Auger's is on.",
         startup: false,
+        minimum: None,
     },
 ];
 
@@ -472,6 +482,14 @@ impl SessionOptions {
                 def.choices.join(", ")
             ));
         }
+        if let (OptionValue::Long(n), Some(least)) = (&value, def.minimum)
+            && *n < least
+        {
+            return Err(format!(
+                "option '{}': {n} is below its least value, {least}",
+                def.name
+            ));
+        }
         self.values.insert(def.name, value);
         Ok(def)
     }
@@ -686,5 +704,13 @@ mod tests {
         ]
         .into();
         assert_eq!(entries, expected);
+    }
+
+    #[test]
+    fn a_memory_bound_below_zero_is_refused() {
+        let mut options = SessionOptions::new();
+        let e = options.set(EXEC_MEMORY_MAX, "-1").unwrap_err();
+        assert!(e.contains("below its least value, 0"), "{e}");
+        assert!(options.set(EXEC_MEMORY_MAX, "0").is_ok());
     }
 }

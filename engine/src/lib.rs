@@ -52,6 +52,27 @@ pub enum Error {
     Runtime(String),
 }
 
+/// `exec.memory.max` when it is 0: three quarters of the machine's memory, or of the process's
+/// cgroup limit when that is lower, so that sorts, aggregates and joins spill before the
+/// system runs out (the embedded shell had no bound at all). None where neither can be read.
+fn automatic_memory_limit() -> Option<usize> {
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let machine = read("/proc/meminfo").and_then(|text| {
+        let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+        let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+        kib.checked_mul(1024)
+    });
+    // cgroup v2, then v1; "max" (or v1's huge number) is no limit.
+    let cgroup = read("/sys/fs/cgroup/memory.max")
+        .or_else(|| read("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+        .and_then(|text| text.trim().parse::<usize>().ok());
+    let total = match (machine, cgroup) {
+        (Some(m), Some(c)) => m.min(c),
+        (m, c) => m.or(c)?,
+    };
+    Some(total / 4 * 3)
+}
+
 /// What every session of a process shares: the home directory and the storage plugins.
 pub struct Engine {
     home: AugerHome,
@@ -87,11 +108,13 @@ impl Engine {
                 .set_boot(name, value)
                 .map_err(Error::Options)?;
         }
-        let pool: Arc<dyn MemoryPool> = match system_options.get(EXEC_MEMORY_MAX) {
-            Some(OptionValue::Long(n)) if n > 0 => {
-                Arc::new(FairSpillPool::new(usize::try_from(n).unwrap_or(usize::MAX)))
-            }
-            _ => Arc::new(UnboundedMemoryPool::default()),
+        let limit = match system_options.get(EXEC_MEMORY_MAX) {
+            Some(OptionValue::Long(n)) if n > 0 => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            _ => automatic_memory_limit(),
+        };
+        let pool: Arc<dyn MemoryPool> = match limit {
+            Some(bytes) => Arc::new(FairSpillPool::new(bytes)),
+            None => Arc::new(UnboundedMemoryPool::default()),
         };
         let runtime = RuntimeEnvBuilder::new()
             .with_object_store_registry(Arc::new(stores::PluginObjectStores::new(Arc::clone(
@@ -161,5 +184,25 @@ impl Engine {
     /// The memory the running queries of this process hold now, in bytes.
     pub fn memory_reserved(&self) -> usize {
         self.runtime.memory_pool.reserved()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_automatic_memory_bound_is_three_quarters_of_the_machine_at_most() {
+        let text = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let Some(total) = text
+            .lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<usize>().ok())
+        else {
+            return;
+        };
+        let limit = super::automatic_memory_limit();
+        assert!(
+            limit.is_some_and(|l| l > 0 && l <= total * 1024 / 4 * 3),
+            "{limit:?}"
+        );
     }
 }
