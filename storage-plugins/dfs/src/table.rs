@@ -25,7 +25,7 @@ use object_store::ObjectMeta;
 use object_store::path::Path;
 
 use crate::format::TableFormat;
-use crate::format::parquet::MergedSchemaAdapterFactory;
+use crate::format::parquet::{MergedSchemaAdapterFactory, file_statistics};
 use crate::format::source::{RowFileSource, RowFormat};
 
 /// A column whose value comes from where a file is, not from what it holds.
@@ -236,17 +236,12 @@ impl DfsTable {
         for group in groups {
             let mut files = Vec::with_capacity(group.len());
             for file in group.into_inner() {
-                let stats = format
-                    .infer_stats(
-                        state,
-                        &store,
-                        Arc::clone(&self.file_schema),
-                        &file.object_meta,
-                    )
-                    .await
-                    .unwrap_or_else(|_| {
-                        datafusion::common::Statistics::new_unknown(&self.file_schema)
-                    });
+                let stats =
+                    file_statistics(format, state, &store, &self.file_schema, &file.object_meta)
+                        .await
+                        .unwrap_or_else(|_| {
+                            datafusion::common::Statistics::new_unknown(&self.file_schema)
+                        });
                 files.push(file.with_statistics(Arc::new(stats)));
             }
             with_stats.push(FileGroup::new(files));

@@ -168,14 +168,7 @@ impl WorkspaceSchema {
                 .await?
             }
             TableFormat::Text(options) => {
-                text_schema(
-                    &ctx.cache,
-                    &ctx.store,
-                    &listing.files,
-                    &ctx.display_prefix,
-                    options,
-                )
-                .await?
+                text_schema(&ctx.store, &listing.files, &ctx.display_prefix, options).await?
             }
             TableFormat::Parquet => {
                 parquet_schema(&ctx.store, &listing.files, &ctx.display_prefix).await?

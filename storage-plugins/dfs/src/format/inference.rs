@@ -1,5 +1,6 @@
-//! Schema inference over every record of every file of a table, cached per file by
-//! (path, size, modification time) so a repeated query does not pay for it again.
+//! Schema inference over every record of every JSON file of a table, cached per file by
+//! (path, size, modification time) so a repeated query does not pay for it again; and the
+//! schema of text files with a header, which is read from their headers alone.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -12,15 +13,15 @@ use auger_common::lattice::{StructType, record_schema};
 use auger_common::{Error, Result};
 use object_store::{ObjectMeta, ObjectStore};
 
-use super::source::open_object;
-use super::text::{TextOptions, columns_schema, infer_header_file};
+use super::source::{decompressed, open_object};
+use super::text::{Header, TextOptions, columns_schema, header_schema, read_header};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct CacheKey {
     path: String,
     size: u64,
     modified_nanos: i64,
-    /// The format settings inference depended on (for text: delimiter, quote, ...).
+    /// The format inference read the file as.
     format: String,
 }
 
@@ -241,36 +242,70 @@ pub async fn json_schema(
     Ok(Arc::new(record_schema(&read_options.read_type(merged))))
 }
 
-/// The schema of a set of text files: `columns` without a header; with one, the header's
-/// columns with types merged over every row of every file.
+/// The schema of a set of text files: `columns` without a header; with one, every column any
+/// file's header names, as VARCHAR.
+///
+/// Only headers are read, and they are not cached: a cache keyed by size and modification time
+/// would name the columns of a file rewritten with a new header but the same size and time by
+/// its old header, and reading a header costs no more than checking one.
 pub async fn text_schema(
-    cache: &InferenceCache,
     store: &Arc<dyn ObjectStore>,
     files: &[ObjectMeta],
     display_prefix: &str,
     options: &TextOptions,
 ) -> Result<SchemaRef> {
+    use futures::{StreamExt, TryStreamExt};
     if !options.extract_header {
         return Ok(Arc::new(columns_schema()));
     }
-    let format_key = format!("{options:?}");
+    // In file order, so the columns' order does not depend on timing.
+    // The futures are made first: a closure making them inside the stream would borrow `meta`
+    // for one lifetime only, which the callers' Send futures cannot name.
+    let reads: Vec<_> = files
+        .iter()
+        .map(|meta| file_header(store, meta, display_prefix, options))
+        .collect();
+    let headers: Vec<Vec<String>> = futures::stream::iter(reads)
+        .buffered(HEADER_READS_AT_ONCE)
+        .try_collect()
+        .await?;
+    Ok(Arc::new(header_schema(&headers)))
+}
+
+/// Bytes read first for a header; one that does not end within them is read from the whole file.
+const HEADER_PREFIX: u64 = 64 << 10;
+
+/// Reading a header waits on storage (a ranged GET from S3), not on a core: many at once.
+const HEADER_READS_AT_ONCE: usize = 16;
+
+/// The column names a text file's header gives (none for an empty file).
+async fn file_header(
+    store: &Arc<dyn ObjectStore>,
+    meta: &ObjectMeta,
+    display_prefix: &str,
+    options: &TextOptions,
+) -> Result<Vec<String>> {
+    use object_store::ObjectStoreExt;
+    let path = format!("{display_prefix}{}", meta.location);
+    // From an object store a whole file would be downloaded only to read its first line.
+    if meta.size > HEADER_PREFIX
+        && let Ok(bytes) = store.get_range(&meta.location, 0..HEADER_PREFIX).await
+    {
+        let input = decompressed(&meta.location, Box::new(std::io::Cursor::new(bytes)));
+        // Any error here may be the cut (a character or a compressed block split): the whole
+        // file decides.
+        if let Ok(Header {
+            names,
+            followed: true,
+        }) = read_header(input, &path, options)
+        {
+            return Ok(names.unwrap_or_default());
+        }
+    }
+    let input = open_object(store, &meta.location, &path).await?;
     let options = options.clone();
-    let merged = merged_record(
-        cache,
-        store,
-        files,
-        display_prefix,
-        &format_key,
-        |_| false,
-        move |input, path| {
-            Ok(CachedInference {
-                record: infer_header_file(input, &path, &options)?,
-                skipped: 0,
-            })
-        },
-    )
-    .await?;
-    Ok(Arc::new(record_schema(&merged)))
+    let header = run_blocking(move || read_header(input, &path, &options)).await?;
+    Ok(header.names.unwrap_or_default())
 }
 
 /// Inference reads whole files: keep it off the async worker threads.

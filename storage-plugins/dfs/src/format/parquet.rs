@@ -3,19 +3,31 @@
 //!
 //! Types equal in every file are kept as they are (dates, decimals, timestamps...). Otherwise:
 //! a file without the column adds nothing (the column is NULL there); integers widen to
-//! BIGINT; integers and floats to DOUBLE; structs take the union of their fields; lists merge
-//! their element types; any other conflict is VARCHAR. The scan casts each file's columns to
-//! the merged types.
+//! BIGINT; integers and floats to DOUBLE; decimals (and integers with them) to a decimal with
+//! the most integer digits and the most fraction digits of either; timestamps to the finer
+//! unit, and a date with a timestamp to the timestamp; times and durations to the finer unit;
+//! structs take the union of their fields; lists merge their element types; any other conflict
+//! is VARCHAR. The scan casts each file's columns to the merged types (arrow's casts, which
+//! fail rather than wrap when a value does not fit the finer unit).
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use arrow::array::StringArray;
-use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
+use arrow::datatypes::{
+    DECIMAL32_MAX_PRECISION, DECIMAL64_MAX_PRECISION, DECIMAL128_MAX_PRECISION,
+    DECIMAL256_MAX_PRECISION, DataType, Field, Fields, Schema, SchemaRef, TimeUnit,
+};
 use auger_common::display::value_text;
 use auger_common::{Error, Result};
+use datafusion::catalog::Session;
 use datafusion::common::config::ConfigOptions;
+use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{ColumnStatistics, ScalarValue, Statistics};
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
@@ -52,6 +64,69 @@ pub async fn parquet_schema(
         }
     }
     Ok(Arc::new(Schema::new(merged)))
+}
+
+/// One file's statistics (row count, and per column of the table its nulls, minimum and
+/// maximum) in the table's merged types.
+///
+/// DataFusion reads a file's minimum and maximum in the type the table gives the column; where
+/// the file's own type differs (a column merged to BIGINT, DECIMAL or a finer unit) that read
+/// fails and leaves an exact NULL maximum, which merged with the other files' answers `MAX`
+/// from those files alone. So the bounds are read in the file's own types and cast here. A
+/// merged type that widens keeps every value and their order; VARCHAR made from a conflict
+/// does not keep the order ('9' > '10'), so those bounds are dropped.
+pub async fn file_statistics(
+    format: &ParquetFormat,
+    state: &dyn Session,
+    store: &Arc<dyn ObjectStore>,
+    table_schema: &SchemaRef,
+    meta: &ObjectMeta,
+) -> datafusion::error::Result<Statistics> {
+    let physical = file_schema(store, meta)
+        .await
+        .map_err(DataFusionError::Execution)?;
+    // The table's columns in this file's types (a column the file lacks keeps the table's).
+    let own: Vec<Field> = table_schema
+        .fields()
+        .iter()
+        .map(|f| {
+            physical
+                .field_with_name(f.name())
+                .map_or_else(|_| f.as_ref().clone(), Field::clone)
+        })
+        .collect();
+    let own = Arc::new(Schema::new(own));
+    let mut statistics = format
+        .infer_stats(state, store, Arc::clone(&own), meta)
+        .await?;
+    for ((column, table), file) in statistics
+        .column_statistics
+        .iter_mut()
+        .zip(table_schema.fields())
+        .zip(own.fields())
+    {
+        if table.data_type() != file.data_type() {
+            widen_bounds(column, table.data_type());
+        }
+    }
+    Ok(statistics)
+}
+
+/// A column's bounds read in a file's type, as bounds of the table's type `to`.
+fn widen_bounds(column: &mut ColumnStatistics, to: &DataType) {
+    let keeps_order = !to.is_string() && !to.is_nested();
+    let cast = |bound: &Precision<ScalarValue>| match bound {
+        Precision::Exact(v) if keeps_order => {
+            v.cast_to(to).map_or(Precision::Absent, Precision::Exact)
+        }
+        Precision::Inexact(v) if keeps_order => {
+            v.cast_to(to).map_or(Precision::Absent, Precision::Inexact)
+        }
+        _ => Precision::Absent,
+    };
+    column.min_value = cast(&column.min_value);
+    column.max_value = cast(&column.max_value);
+    column.sum_value = Precision::Absent;
 }
 
 /// Schemas read from Parquet footers, shared by every statement of the process: tables are
@@ -136,9 +211,15 @@ pub fn merge_types(a: &DataType, b: &DataType) -> DataType {
             D::Int8 | D::Int16 | D::Int32 | D::Int64 | D::UInt8 | D::UInt16 | D::UInt32
         )
     };
-    let number =
-        |t: &D| integer(t) || matches!(t, D::UInt64 | D::Float16 | D::Float32 | D::Float64);
+    let number = |t: &D| {
+        integer(t)
+            || decimal_digits(t).is_some()
+            || matches!(t, D::UInt64 | D::Float16 | D::Float32 | D::Float64)
+    };
     let text = |t: &D| matches!(t, D::Utf8 | D::LargeUtf8 | D::Utf8View);
+    if let Some(merged) = merge_temporal(a, b).or_else(|| merge_decimal(a, b)) {
+        return merged;
+    }
     match (a, b) {
         (D::Null, t) | (t, D::Null) => t.clone(),
         (x, y) if integer(x) && integer(y) => D::Int64,
@@ -155,6 +236,112 @@ pub fn merge_types(a: &DataType, b: &DataType) -> DataType {
         ))),
         _ => D::Utf8,
     }
+}
+
+/// Timestamps, dates, times and durations that differ only in unit (or a date and a
+/// timestamp) take the finer unit, so no value loses precision; `None` for other pairs.
+fn merge_temporal(a: &DataType, b: &DataType) -> Option<DataType> {
+    use DataType as D;
+    use TimeUnit as U;
+    // A Date64 is milliseconds since the epoch; a Date32 whole days.
+    let date_unit = |t: &D| match t {
+        D::Date32 => Some(U::Second),
+        D::Date64 => Some(U::Millisecond),
+        _ => None,
+    };
+    Some(match (a, b) {
+        (D::Timestamp(ua, za), D::Timestamp(ub, zb)) => {
+            let zone = match (za, zb) {
+                (None, None) => None,
+                (Some(x), Some(y)) if x == y => Some(Arc::clone(x)),
+                // Instants written in two zones: each keeps its instant, shown in UTC.
+                (Some(_), Some(_)) => Some(Arc::from("+00:00")),
+                // A wall-clock time and an instant: no cast turns one into the other without
+                // the zone the wall-clock times were written in, so this is a conflict.
+                _ => return Some(D::Utf8),
+            };
+            D::Timestamp((*ua).max(*ub), zone)
+        }
+        // The date is midnight of its day (in the timestamp's zone, when it has one).
+        (D::Timestamp(u, zone), d) | (d, D::Timestamp(u, zone)) => {
+            D::Timestamp((*u).max(date_unit(d)?), zone.clone())
+        }
+        (D::Date32 | D::Date64, D::Date32 | D::Date64) => D::Date64,
+        (D::Time32(ua) | D::Time64(ua), D::Time32(ub) | D::Time64(ub)) => match (*ua).max(*ub) {
+            u @ (U::Second | U::Millisecond) => D::Time32(u),
+            u => D::Time64(u),
+        },
+        (D::Duration(ua), D::Duration(ub)) => D::Duration((*ua).max(*ub)),
+        _ => return None,
+    })
+}
+
+/// A decimal type's precision and scale.
+fn decimal_digits(t: &DataType) -> Option<(u8, i8)> {
+    use DataType as D;
+    Some(match t {
+        D::Decimal32(p, s) | D::Decimal64(p, s) | D::Decimal128(p, s) | D::Decimal256(p, s) => {
+            (*p, *s)
+        }
+        _ => return None,
+    })
+}
+
+/// The digits an integer type's values need: it merges with decimals as the decimal of scale 0
+/// that holds all of them.
+fn integer_digits(t: &DataType) -> Option<u8> {
+    use DataType as D;
+    Some(match t {
+        D::Int8 | D::UInt8 => 3,
+        D::Int16 | D::UInt16 => 5,
+        D::Int32 | D::UInt32 => 10,
+        D::Int64 => 19,
+        D::UInt64 => 20,
+        _ => return None,
+    })
+}
+
+/// Two decimals, or a decimal and an integer: the decimal with as many integer digits as the
+/// wider and as many fraction digits as the finer, so every value of both fits exactly. Its
+/// width is the wider of the two, or wider still when the digits need it: beyond 38 digits
+/// that is DECIMAL256, beyond its 76 VARCHAR (the values' text, every digit kept). `None`
+/// when neither is a decimal.
+fn merge_decimal(a: &DataType, b: &DataType) -> Option<DataType> {
+    use DataType as D;
+    if decimal_digits(a).is_none() && decimal_digits(b).is_none() {
+        return None;
+    }
+    let digits = |t: &D| decimal_digits(t).or_else(|| integer_digits(t).map(|p| (p, 0)));
+    let ((pa, sa), (pb, sb)) = (digits(a)?, digits(b)?);
+    let scale = sa.max(sb);
+    let whole = (i16::from(pa) - i16::from(sa)).max(i16::from(pb) - i16::from(sb));
+    let precision = whole + i16::from(scale);
+    // 0 for an integer: its width does not bound the decimal's.
+    let bits = |t: &D| match t {
+        D::Decimal32(..) => 32,
+        D::Decimal64(..) => 64,
+        D::Decimal128(..) => 128,
+        D::Decimal256(..) => 256,
+        _ => 0,
+    };
+    let width: u16 = bits(a).max(bits(b));
+    let fits = |max_precision: u8, max_width: u16| {
+        precision <= i16::from(max_precision) && width <= max_width
+    };
+    let Ok(p) = u8::try_from(precision) else {
+        return Some(D::Utf8);
+    };
+    Some(if fits(DECIMAL32_MAX_PRECISION, 32) {
+        D::Decimal32(p, scale)
+    } else if fits(DECIMAL64_MAX_PRECISION, 64) {
+        D::Decimal64(p, scale)
+    } else if fits(DECIMAL128_MAX_PRECISION, 128) {
+        D::Decimal128(p, scale)
+    } else if fits(DECIMAL256_MAX_PRECISION, 256) {
+        D::Decimal256(p, scale)
+    } else {
+        D::Utf8
+    })
 }
 
 fn merge_struct(a: &Fields, b: &Fields) -> Fields {
@@ -198,6 +385,104 @@ mod tests {
         assert_eq!(
             merge_types(&l1, &l2),
             D::List(Arc::new(Field::new("item", D::Float64, true)))
+        );
+    }
+
+    #[test]
+    fn timestamps_dates_and_times_take_the_finer_unit() {
+        use TimeUnit as U;
+        let ts = |u: U, zone: Option<&str>| D::Timestamp(u, zone.map(Arc::from));
+        assert_eq!(
+            merge_types(&ts(U::Millisecond, None), &ts(U::Microsecond, None)),
+            ts(U::Microsecond, None)
+        );
+        assert_eq!(
+            merge_types(&ts(U::Nanosecond, Some("UTC")), &ts(U::Second, Some("UTC"))),
+            ts(U::Nanosecond, Some("UTC"))
+        );
+        // Two zones: the instants, in UTC. A zone and none: a conflict.
+        assert_eq!(
+            merge_types(
+                &ts(U::Second, Some("Europe/Paris")),
+                &ts(U::Millisecond, Some("+01:00"))
+            ),
+            ts(U::Millisecond, Some("+00:00"))
+        );
+        assert_eq!(
+            merge_types(&ts(U::Second, Some("UTC")), &ts(U::Second, None)),
+            D::Utf8
+        );
+        assert_eq!(
+            merge_types(&D::Date32, &ts(U::Millisecond, None)),
+            ts(U::Millisecond, None)
+        );
+        assert_eq!(
+            merge_types(&ts(U::Second, Some("UTC")), &D::Date64),
+            ts(U::Millisecond, Some("UTC"))
+        );
+        assert_eq!(merge_types(&D::Date32, &D::Date64), D::Date64);
+        assert_eq!(
+            merge_types(&D::Time32(U::Second), &D::Time32(U::Millisecond)),
+            D::Time32(U::Millisecond)
+        );
+        assert_eq!(
+            merge_types(&D::Time32(U::Millisecond), &D::Time64(U::Microsecond)),
+            D::Time64(U::Microsecond)
+        );
+        assert_eq!(
+            merge_types(&D::Duration(U::Second), &D::Duration(U::Nanosecond)),
+            D::Duration(U::Nanosecond)
+        );
+        assert_eq!(merge_types(&ts(U::Second, None), &D::Int64), D::Utf8);
+        assert_eq!(merge_types(&D::Time32(U::Second), &D::Date32), D::Utf8);
+    }
+
+    #[test]
+    fn decimals_keep_every_digit_of_both() {
+        assert_eq!(
+            merge_types(&D::Decimal128(10, 2), &D::Decimal128(12, 4)),
+            D::Decimal128(12, 4)
+        );
+        // 8 integer digits from one, 4 fraction digits from the other.
+        assert_eq!(
+            merge_types(&D::Decimal128(10, 2), &D::Decimal128(6, 4)),
+            D::Decimal128(12, 4)
+        );
+        assert_eq!(
+            merge_types(&D::Decimal32(5, 2), &D::Decimal64(4, 1)),
+            D::Decimal64(5, 2)
+        );
+        assert_eq!(
+            merge_types(&D::Decimal32(9, 0), &D::Decimal32(9, 9)),
+            D::Decimal64(18, 9)
+        );
+        // Beyond 38 digits DECIMAL256; beyond its 76, the text.
+        assert_eq!(
+            merge_types(&D::Decimal128(38, 0), &D::Decimal128(38, 10)),
+            D::Decimal256(48, 10)
+        );
+        assert_eq!(
+            merge_types(&D::Decimal256(76, 0), &D::Decimal256(76, 76)),
+            D::Utf8
+        );
+        // An integer is the decimal of scale 0 holding all its values.
+        assert_eq!(
+            merge_types(&D::Int32, &D::Decimal128(10, 2)),
+            D::Decimal128(12, 2)
+        );
+        assert_eq!(
+            merge_types(&D::Decimal32(3, 1), &D::Int8),
+            D::Decimal32(4, 1)
+        );
+        assert_eq!(
+            merge_types(&D::UInt64, &D::Decimal128(5, 2)),
+            D::Decimal128(22, 2)
+        );
+        assert_eq!(merge_types(&D::Decimal128(10, 2), &D::Float64), D::Float64);
+        assert_eq!(merge_types(&D::Decimal128(10, 2), &D::Utf8), D::Utf8);
+        assert_eq!(
+            merge_types(&D::Null, &D::Decimal128(10, 2)),
+            D::Decimal128(10, 2)
         );
     }
 }
@@ -312,7 +597,7 @@ impl ScalarUDFImpl for JsonText {
     ) -> datafusion::error::Result<ColumnarValue> {
         let rows = args.number_rows;
         let Some(arg) = args.args.first() else {
-            return Err(datafusion::error::DataFusionError::Internal(
+            return Err(DataFusionError::Internal(
                 "auger_json_text takes one argument".into(),
             ));
         };

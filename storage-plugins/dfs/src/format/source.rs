@@ -226,11 +226,19 @@ pub async fn open_object(
             Box::new(std::io::Cursor::new(bytes))
         }
     };
-    Ok(if location.as_ref().ends_with(".gz") {
+    Ok(decompressed(location, raw))
+}
+
+/// An object's bytes as its name says to read them: `.gz` files through gzip.
+pub fn decompressed(
+    location: &object_store::path::Path,
+    raw: Box<dyn Read + Send>,
+) -> Box<dyn Read + Send> {
+    if location.as_ref().ends_with(".gz") {
         Box::new(flate2::read::MultiGzDecoder::new(raw))
     } else {
         raw
-    })
+    }
 }
 
 /// object_store's messages repeat the path and the store's name; keep what a user needs.

@@ -2,19 +2,21 @@
 //!
 //! Without a header a file has one column, `columns`, an array of VARCHAR (`columns[0]` is the
 //! first field); rows may have any number of fields. With `extractHeader` the first line names
-//! the columns, each column's type is inferred over every row (BIGINT, DOUBLE or VARCHAR), and
-//! empty fields read as NULL.
+//! the columns, every column is VARCHAR holding the text as written (as in Drill: a zip code
+//! `01234` keeps its zero, a 20-digit id all its digits), and empty fields read as NULL. Types
+//! are never guessed from the values: a query that wants a number casts, or compares with one
+//! (DataFusion then casts the column, as Drill's implicit casts do).
+//!
+//! Each file's own header says which of its fields is which column: the files of one table may
+//! name their columns in different orders, or name only some of them.
 
 use std::io::Read;
 use std::sync::Arc;
 
-use arrow::array::{
-    ArrayRef, Float64Builder, Int64Builder, ListArray, NullArray, StringArray, StringBuilder,
-};
+use arrow::array::{ArrayRef, ListArray, StringArray, StringBuilder};
 use arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
-use auger_common::lattice::{InferredType, StructType};
 use auger_common::{Error, FilePosition, Result};
 
 use crate::config::TextFormatConfig;
@@ -98,63 +100,51 @@ pub fn columns_schema() -> Schema {
     )])
 }
 
-/// What inference learned about a text file with a header: its column names and types.
-pub fn infer_header_file<R: Read>(
-    input: R,
-    path: &str,
-    options: &TextOptions,
-) -> Result<StructType> {
+/// What the first lines of a text file with a header say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The column names, `None` for a file without a header line (an empty file).
+    pub names: Option<Vec<String>>,
+    /// Whether a record follows the header: only then is a header read from the first bytes of
+    /// a file known to end within them.
+    pub followed: bool,
+}
+
+/// Reads the header of a text file (after the skipped first line, when so configured).
+pub fn read_header<R: Read>(input: R, path: &str, options: &TextOptions) -> Result<Header> {
     let mut reader = options.reader(input);
     let mut record = csv::ByteRecord::new();
-    let mut names: Vec<String> = vec![];
-    let mut types: Vec<InferredType> = vec![];
-    let mut first = true;
-    let mut skip = options.skip_first_line;
-    while read_record(&mut reader, &mut record, path)? {
-        if std::mem::take(&mut skip) {
-            continue;
-        }
-        let line = line_of(&record);
-        if first {
-            first = false;
-            names = header_names(&record, path, line)?;
-            types = vec![InferredType::Null; names.len()];
-            continue;
-        }
-        check_width(&record, names.len(), path, line)?;
-        for (i, field) in record.iter().enumerate() {
-            let ty = std::mem::replace(&mut types[i], InferredType::Null);
-            types[i] = ty.merge(type_of_field(field));
-        }
-    }
-    let mut s = StructType::new();
-    for (name, ty) in names.into_iter().zip(types) {
-        s.merge_field(&name, ty);
-    }
-    Ok(s)
-}
-
-fn type_of_field(field: &[u8]) -> InferredType {
-    if field.is_empty() {
-        return InferredType::Null;
-    }
-    let Ok(text) = std::str::from_utf8(field) else {
-        return InferredType::String;
+    let none = Header {
+        names: None,
+        followed: false,
     };
-    if text.parse::<i64>().is_ok() {
-        InferredType::Integer
-    } else if looks_like_float(text) {
-        InferredType::Float
-    } else {
-        InferredType::String
+    if options.skip_first_line && !read_record(&mut reader, &mut record, path)? {
+        return Ok(none);
     }
+    if !read_record(&mut reader, &mut record, path)? {
+        return Ok(none);
+    }
+    let names = header_names(&record, path, line_of(&record))?;
+    let followed = read_record(&mut reader, &mut record, path)?;
+    Ok(Header {
+        names: Some(names),
+        followed,
+    })
 }
 
-/// Rust parses "inf", "NaN" and friends as floats; a CSV column of words is not numeric.
-fn looks_like_float(text: &str) -> bool {
-    text.bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
-        && text.parse::<f64>().is_ok()
+/// The schema of text files with a header: every column any file's header names, in order of
+/// first appearance, as VARCHAR.
+pub fn header_schema(headers: &[Vec<String>]) -> Schema {
+    let mut fields: Vec<Field> = vec![];
+    let mut seen = std::collections::HashSet::new();
+    for names in headers {
+        for name in names {
+            if seen.insert(name.as_str()) {
+                fields.push(Field::new(name, DataType::Utf8, true));
+            }
+        }
+    }
+    Schema::new(fields)
 }
 
 fn read_record<R: Read>(
@@ -241,15 +231,8 @@ fn offset(n: usize) -> Result<i32> {
     i32::try_from(n).map_err(|_| Error::Internal("a text batch outgrew its offsets".into()))
 }
 
-enum TextColumn {
-    Null(usize),
-    Int64(Int64Builder),
-    Float64(Float64Builder),
-    Utf8(StringBuilder),
-}
-
-/// Reads record batches from a text file: the `columns` array without a header, typed columns
-/// with one.
+/// Reads record batches from a text file: the `columns` array without a header, the header's
+/// columns with one.
 pub struct TextBatchReader<R: Read> {
     reader: csv::Reader<R>,
     record: csv::ByteRecord,
@@ -259,6 +242,11 @@ pub struct TextBatchReader<R: Read> {
     file_schema: SchemaRef,
     projection: Vec<usize>,
     output: SchemaRef,
+    /// Header mode: for each column produced, the field of this file's rows that holds it, by
+    /// this file's own header (`None`: the file has no such column, which reads as NULL).
+    fields: Vec<Option<usize>>,
+    /// Header mode: how many columns this file's header names.
+    width: usize,
     batch_size: usize,
     started: bool,
     done: bool,
@@ -290,6 +278,8 @@ impl<R: Read> TextBatchReader<R> {
             file_schema,
             projection,
             output,
+            fields: vec![],
+            width: 0,
             batch_size: batch_size.max(1),
             started: false,
             done: false,
@@ -304,16 +294,42 @@ impl<R: Read> TextBatchReader<R> {
         read_record(&mut self.reader, &mut self.record, &self.path)
     }
 
-    /// Skips the first line and the header, as configured.
+    /// Skips the first line and reads the header, as configured.
     fn start(&mut self) -> Result<()> {
         self.started = true;
         if self.options.skip_first_line && !self.next_record()? {
             self.done = true;
             return Ok(());
         }
-        if self.options.extract_header && !self.next_record()? {
-            self.done = true;
+        if !self.options.extract_header {
+            return Ok(());
         }
+        if !self.next_record()? {
+            self.done = true;
+            return Ok(());
+        }
+        let line = line_of(&self.record);
+        let names = header_names(&self.record, &self.path, line)?;
+        // The table's schema holds every column of every file's header as it was when the
+        // query was planned; a column it lacks would be silently left out.
+        if let Some(name) = names.iter().find(|n| self.file_schema.index_of(n).is_err()) {
+            return Err(Error::InvalidText {
+                position: FilePosition::at(&self.path, line, None),
+                message: format!(
+                    "the header names the column \"{name}\", which the table's schema does not \
+                     have; was the file changed while it was being read?"
+                ),
+            });
+        }
+        self.fields = self
+            .projection
+            .iter()
+            .map(|&i| {
+                let column = self.file_schema.field(i).name();
+                names.iter().position(|n| n == column)
+            })
+            .collect();
+        self.width = names.len();
         Ok(())
     }
 
@@ -325,7 +341,7 @@ impl<R: Read> TextBatchReader<R> {
             return Ok(None);
         }
         let columns = if self.options.extract_header {
-            self.read_typed()?
+            self.read_named()?
         } else {
             self.read_columns_array()?
         };
@@ -417,18 +433,9 @@ impl<R: Read> TextBatchReader<R> {
         Error::Internal("a text batch is not UTF-8 but none of its fields is wrong".into())
     }
 
-    fn read_typed(&mut self) -> Result<Option<(Vec<ArrayRef>, usize)>> {
-        let width = self.file_schema.fields().len();
-        let mut builders: Vec<TextColumn> = self
-            .projection
-            .iter()
-            .map(|&i| match self.file_schema.field(i).data_type() {
-                DataType::Int64 => TextColumn::Int64(Int64Builder::new()),
-                DataType::Float64 => TextColumn::Float64(Float64Builder::new()),
-                DataType::Null => TextColumn::Null(0),
-                _ => TextColumn::Utf8(StringBuilder::new()),
-            })
-            .collect();
+    fn read_named(&mut self) -> Result<Option<(Vec<ArrayRef>, usize)>> {
+        let mut builders: Vec<StringBuilder> =
+            self.fields.iter().map(|_| StringBuilder::new()).collect();
         let mut rows = 0;
         while rows < self.batch_size {
             if !self.next_record()? {
@@ -436,16 +443,17 @@ impl<R: Read> TextBatchReader<R> {
                 break;
             }
             let line = line_of(&self.record);
-            check_width(&self.record, width, &self.path, line)?;
-            for (builder, &i) in builders.iter_mut().zip(&self.projection) {
-                let field = self.record.get(i).unwrap_or_default();
-                append_typed(
-                    builder,
-                    field,
-                    &self.path,
-                    line,
-                    self.file_schema.field(i).name(),
-                )?;
+            check_width(&self.record, self.width, &self.path, line)?;
+            for (builder, &field) in builders.iter_mut().zip(&self.fields) {
+                // A row shorter than the header, like an empty field, has NULL there.
+                match field.and_then(|f| self.record.get(f).map(|bytes| (f, bytes))) {
+                    Some((f, bytes)) if !bytes.is_empty() => {
+                        let text = std::str::from_utf8(bytes)
+                            .map_err(|_| invalid_utf8(&self.path, line, f))?;
+                        builder.append_value(text);
+                    }
+                    _ => builder.append_null(),
+                }
             }
             rows += 1;
         }
@@ -454,57 +462,10 @@ impl<R: Read> TextBatchReader<R> {
         }
         let columns = builders
             .into_iter()
-            .map(|b| -> ArrayRef {
-                match b {
-                    TextColumn::Null(n) => Arc::new(NullArray::new(n)),
-                    TextColumn::Int64(mut b) => Arc::new(b.finish()),
-                    TextColumn::Float64(mut b) => Arc::new(b.finish()),
-                    TextColumn::Utf8(mut b) => Arc::new(b.finish()),
-                }
-            })
+            .map(|mut b| -> ArrayRef { Arc::new(b.finish()) })
             .collect();
         Ok(Some((columns, rows)))
     }
-}
-
-fn append_typed(
-    builder: &mut TextColumn,
-    field: &[u8],
-    path: &str,
-    line: u64,
-    column: &str,
-) -> Result<()> {
-    let bad = |what: &str| Error::InvalidText {
-        position: FilePosition::at(path, line, None),
-        message: format!(
-            "column \"{column}\": {what}; was the file changed while it was being read?"
-        ),
-    };
-    if field.is_empty() {
-        match builder {
-            TextColumn::Null(n) => *n += 1,
-            TextColumn::Int64(b) => b.append_null(),
-            TextColumn::Float64(b) => b.append_null(),
-            TextColumn::Utf8(b) => b.append_null(),
-        }
-        return Ok(());
-    }
-    let text = std::str::from_utf8(field).map_err(|_| bad("the value is not valid UTF-8"))?;
-    match builder {
-        TextColumn::Null(_) => {
-            return Err(bad(&format!("{text:?} where only empty values were seen")));
-        }
-        TextColumn::Int64(b) => b.append_value(
-            text.parse()
-                .map_err(|_| bad(&format!("{text:?} is not a BIGINT")))?,
-        ),
-        TextColumn::Float64(b) => b.append_value(
-            text.parse()
-                .map_err(|_| bad(&format!("{text:?} is not a DOUBLE")))?,
-        ),
-        TextColumn::Utf8(b) => b.append_value(text),
-    }
-    Ok(())
 }
 
 impl<R: Read> Iterator for TextBatchReader<R> {
@@ -519,7 +480,6 @@ impl<R: Read> Iterator for TextBatchReader<R> {
 mod tests {
     use super::*;
     use arrow::util::pretty::pretty_format_batches;
-    use auger_common::lattice::record_schema;
 
     fn options(header: bool) -> TextOptions {
         let mut config = TextFormatConfig::with_delimiter(&["csv"], ",");
@@ -596,39 +556,150 @@ mod tests {
         Ok(())
     }
 
+    /// The schema of `data` read as a file with a header, and its rows read with it.
+    fn read_with_header(data: &str, projection: Option<&[usize]>) -> Result<(Schema, String)> {
+        let header = read_header(data.as_bytes(), "h.csv", &options(true))?;
+        let schema = header_schema(&[header.names.unwrap_or_default()]);
+        let reader = TextBatchReader::new(
+            data.as_bytes(),
+            "h.csv",
+            options(true),
+            Arc::new(schema.clone()),
+            projection,
+            1024,
+        )?;
+        Ok((schema, show(reader.collect::<Result<Vec<_>>>()?)))
+    }
+
     #[test]
-    fn header_names_and_types() -> Result<()> {
-        let data = "id,price,name,empty\n1,2.5,a,\n2,3,,\n";
-        let record = infer_header_file(data.as_bytes(), "h.csv", &options(true))?;
-        let schema = Arc::new(record_schema(&record));
+    fn header_columns_are_varchar_holding_the_text_as_written() -> Result<()> {
+        let data = "zip,id,price,sign,empty\n\
+                    01234,12345678901234567890,2.50,+7,\n\
+                    0150,9223372036854775808,1e400,-0,\n";
+        let (schema, rows) = read_with_header(data, None)?;
         assert_eq!(
             schema
                 .fields()
                 .iter()
                 .map(|f| format!("{}:{}", f.name(), f.data_type()))
                 .collect::<Vec<_>>(),
-            vec!["id:Int64", "price:Float64", "name:Utf8", "empty:Null"]
+            vec![
+                "zip:Utf8",
+                "id:Utf8",
+                "price:Utf8",
+                "sign:Utf8",
+                "empty:Utf8"
+            ]
         );
+        assert_eq!(
+            rows,
+            "+-------+----------------------+-------+------+-------+\n\
+             | zip   | id                   | price | sign | empty |\n\
+             +-------+----------------------+-------+------+-------+\n\
+             | 01234 | 12345678901234567890 | 2.50  | +7   |       |\n\
+             | 0150  | 9223372036854775808  | 1e400 | -0   |       |\n\
+             +-------+----------------------+-------+------+-------+"
+        );
+        let (_, projected) = read_with_header(data, Some(&[2, 0]))?;
+        assert_eq!(
+            projected,
+            "+-------+-------+\n| price | zip   |\n+-------+-------+\n| 2.50  | 01234 |\n| 1e400 | 0150  |\n+-------+-------+"
+        );
+        Ok(())
+    }
+
+    /// Files of one table may order their columns differently: each file's own header says
+    /// which field is which column, and a column it does not name is NULL.
+    #[test]
+    fn each_file_places_its_fields_by_its_own_header() -> Result<()> {
+        let schema = Arc::new(header_schema(&[
+            vec!["a".to_string(), "b".to_string()],
+            vec!["c".to_string()],
+        ]));
         let reader = TextBatchReader::new(
-            data.as_bytes(),
-            "h.csv",
+            "c,a\nz,x\n".as_bytes(),
+            "swapped.csv",
             options(true),
             schema,
-            Some(&[2, 1]),
+            None,
             1024,
         )?;
-        let batches = reader.collect::<Result<Vec<_>>>()?;
         assert_eq!(
-            show(batches),
-            "+------+-------+\n| name | price |\n+------+-------+\n| a    | 2.5   |\n|      | 3.0   |\n+------+-------+"
+            show(reader.collect::<Result<Vec<_>>>()?),
+            "+---+---+---+\n| a | b | c |\n+---+---+---+\n| x |   | z |\n+---+---+---+"
+        );
+        Ok(())
+    }
+
+    /// A header naming a column the table's schema lacks (the file changed after planning)
+    /// fails, naming the file, rather than leaving the column out.
+    #[test]
+    fn a_header_column_missing_from_the_schema_is_an_error() -> Result<()> {
+        let schema = Arc::new(header_schema(&[vec!["a".to_string()]]));
+        let reader = TextBatchReader::new(
+            "a,new\n1,2\n".as_bytes(),
+            "/x/grown.csv",
+            options(true),
+            schema,
+            None,
+            1024,
+        )?;
+        let err = reader
+            .collect::<Result<Vec<_>>>()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("/x/grown.csv, line 1") && err.contains("\"new\""),
+            "{err}"
         );
         Ok(())
     }
 
     #[test]
-    fn ragged_row_with_header_names_the_line() {
+    fn a_header_is_followed_only_when_a_record_comes_after_it() -> Result<()> {
+        let o = options(true);
+        let h = |data: &str| read_header(data.as_bytes(), "p.csv", &o);
+        let names = Some(vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(
+            h("a,b\n1,2\n")?,
+            Header {
+                names: names.clone(),
+                followed: true
+            }
+        );
+        // A header cut off by the end of the bytes read might go on.
+        assert_eq!(
+            h("a,b")?,
+            Header {
+                names,
+                followed: false
+            }
+        );
+        assert_eq!(
+            h("")?,
+            Header {
+                names: None,
+                followed: false
+            }
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn ragged_row_with_header_names_the_line() -> Result<()> {
         let data = "a,b\n1,2\n3,4,5\n";
-        let err = infer_header_file(data.as_bytes(), "/x/r.csv", &options(true))
+        let header = read_header(data.as_bytes(), "/x/r.csv", &options(true))?;
+        let reader = TextBatchReader::new(
+            data.as_bytes(),
+            "/x/r.csv",
+            options(true),
+            Arc::new(header_schema(&[header.names.unwrap_or_default()])),
+            None,
+            1024,
+        )?;
+        let err = reader
+            .collect::<Result<Vec<_>>>()
             .err()
             .map(|e| e.to_string());
         assert_eq!(
@@ -637,5 +708,6 @@ mod tests {
                 "Invalid text record in /x/r.csv, line 3: the row has 3 fields but the header names 2 columns"
             )
         );
+        Ok(())
     }
 }
