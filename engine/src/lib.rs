@@ -23,9 +23,12 @@ mod profile;
 mod runtime_filter;
 mod session;
 mod set_option;
+mod similar_to;
 mod stores;
+mod string_casts;
 mod subscript;
 mod system;
+mod table_sample;
 
 use std::sync::Arc;
 

@@ -658,6 +658,7 @@ impl Session {
         let mut opened: HashMap<TableName, Arc<dyn datafusion::datasource::TableProvider>> =
             HashMap::new();
         if let Some(inner) = sql_statement_mut(&mut statement) {
+            crate::table_sample::refuse_table_samples(inner)?;
             let mut resolved = HashMap::new();
             let mut known = KnownNames::default();
             let request = TableRequest {
@@ -696,6 +697,8 @@ impl Session {
             crate::output_names::name_expressions(inner);
             respell_identifiers(inner, &known)?;
             crate::field_access::dots_after_subscripts(inner);
+            crate::string_casts::truncate_to_declared_length(inner)?;
+            crate::similar_to::similar_to_as_regex(inner);
         }
         let state = SessionStateBuilder::new_from_existing(self.ctx.state())
             .with_catalog_list(Arc::new(self.catalogs.for_statement(opened)))

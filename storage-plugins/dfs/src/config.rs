@@ -64,6 +64,82 @@ impl FormatConfig {
             FormatConfig::Parquet(p) => &p.extensions,
         }
     }
+
+    /// The format type, as `type` names it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            FormatConfig::Text(_) => "text",
+            FormatConfig::Json(_) => "json",
+            FormatConfig::Parquet(_) => "parquet",
+        }
+    }
+
+    /// The options a format of this type reads, by the names configs and table functions give
+    /// them (Drill's).
+    pub fn option_names(&self) -> &'static [&'static str] {
+        match self {
+            FormatConfig::Text(_) => &[
+                "extensions",
+                "fieldDelimiter",
+                "lineDelimiter",
+                "quote",
+                "escape",
+                "comment",
+                "skipFirstLine",
+                "extractHeader",
+            ],
+            FormatConfig::Json(_) => &[
+                "extensions",
+                "allTextMode",
+                "readNumbersAsDouble",
+                "skipInvalidRecords",
+            ],
+            FormatConfig::Parquet(_) => &["extensions"],
+        }
+    }
+
+    /// The keys given that this format type does not read. A storage config keeps them (a
+    /// Drill config carries options Auger does not implement); a table function refuses them
+    /// with [`FormatConfig::refuse_unknown_options`].
+    pub fn unknown_options(&self) -> Vec<&str> {
+        let other = match self {
+            FormatConfig::Text(t) => &t.other,
+            FormatConfig::Json(j) => &j.other,
+            FormatConfig::Parquet(p) => &p.other,
+        };
+        other.keys().map(String::as_str).collect()
+    }
+
+    /// An error naming each key this format type does not read, with the names it does.
+    pub fn refuse_unknown_options(&self) -> Result<(), String> {
+        let unknown = self.unknown_options();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let known = self.option_names();
+        let named: Vec<String> = unknown
+            .iter()
+            .map(|key| {
+                let close = auger_common::names::closest_names(known.iter().copied(), key);
+                if close.is_empty() {
+                    format!("'{key}'")
+                } else {
+                    format!("'{key}' (did you mean '{}'?)", close.join("' or '"))
+                }
+            })
+            .collect();
+        let verb = if unknown.len() == 1 {
+            "is not an option"
+        } else {
+            "are not options"
+        };
+        Err(format!(
+            "{} {verb} of format type '{}'; its options are {}",
+            named.join(", "),
+            self.type_name(),
+            known.join(", ")
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -254,6 +330,52 @@ mod tests {
         };
         assert_eq!(psv.field_delimiter, "|");
         assert!(config.other.contains_key("config"));
+        Ok(())
+    }
+
+    #[test]
+    fn option_names_are_the_options_each_format_reads() -> Result<(), serde_json::Error> {
+        for kind in ["text", "json", "parquet"] {
+            let defaults: FormatConfig = serde_json::from_value(serde_json::json!({"type": kind}))?;
+            let written_defaults = serde_json::to_value(&defaults)?;
+            // Every listed name is read into a field of its own...
+            let mut every = serde_json::Map::new();
+            every.insert("type".into(), kind.into());
+            for name in defaults.option_names() {
+                let value = written_defaults
+                    .get(*name)
+                    .cloned()
+                    .unwrap_or(Value::Bool(true));
+                every.insert(name.to_string(), value);
+            }
+            let config: FormatConfig = serde_json::from_value(Value::Object(every))?;
+            assert_eq!(config.unknown_options(), Vec::<&str>::new(), "{kind}");
+            assert_eq!(config.refuse_unknown_options(), Ok(()));
+            // ...and every field is listed.
+            let written = serde_json::to_value(&config)?;
+            for key in written.as_object().into_iter().flat_map(|o| o.keys()) {
+                assert!(
+                    key == "type" || config.option_names().contains(&key.as_str()),
+                    "{kind}: {key} is not in option_names"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn names_the_options_a_format_does_not_read() -> Result<(), serde_json::Error> {
+        let config: FormatConfig = serde_json::from_value(
+            serde_json::json!({"type": "text", "fieldDelimitr": "|", "zzz": 1}),
+        )?;
+        let message = config.refuse_unknown_options().err().unwrap_or_default();
+        assert!(
+            message.starts_with(
+                "'fieldDelimitr' (did you mean 'fieldDelimiter'?), 'zzz' are not options of \
+                 format type 'text'; its options are extensions, fieldDelimiter,"
+            ),
+            "{message}"
+        );
         Ok(())
     }
 }

@@ -138,6 +138,14 @@ impl WorkspaceSchema {
                         self.qualified_name
                     ))
                 })?;
+                // A storage config keeps keys it does not know (Drill's carry options Auger
+                // does not implement); options written in the query must all be read.
+                config.refuse_unknown_options().map_err(|why| {
+                    DataFusionError::Plan(format!(
+                        "Table '{}.`{name}`': {why}",
+                        self.qualified_name
+                    ))
+                })?;
                 let format = TableFormat::from_config("table function", &config)
                     .map_err(DataFusionError::Plan)?;
                 Some((config, format))

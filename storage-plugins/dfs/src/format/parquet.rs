@@ -52,7 +52,28 @@ pub async fn parquet_schema(
         let path = format!("{display_prefix}{}", meta.location);
         let schema = file_schema(store, meta)
             .await
-            .map_err(|message| Error::Io { path, message })?;
+            .map_err(|message| Error::Io {
+                path: path.clone(),
+                message,
+            })?;
+        // Two columns of one name would merge into one below, and DataFusion's reader finds a
+        // file's columns by name, so the second could not be read under another.
+        let fields = schema.fields();
+        let repeated = fields.iter().enumerate().find(|(i, f)| {
+            fields[..*i]
+                .iter()
+                .any(|earlier| earlier.name() == f.name())
+        });
+        if let Some((_, field)) = repeated {
+            return Err(Error::Io {
+                path,
+                message: format!(
+                    "it has more than one column named '{}'; Auger reads Parquet columns by \
+                     name, so each must have a name of its own",
+                    field.name()
+                ),
+            });
+        }
         for field in schema.fields() {
             match merged.iter_mut().find(|f| f.name() == field.name()) {
                 Some(existing) => {
