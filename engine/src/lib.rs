@@ -15,6 +15,7 @@ mod metadata;
 pub use auger_common::display;
 mod field_access;
 mod functions;
+mod guarded_and;
 mod identifiers;
 mod information_schema;
 mod names;

@@ -33,6 +33,7 @@ use std::pin::Pin;
 use crate::ctas::Ctas;
 use crate::dialect::DrillDialect;
 use crate::functions::types::sql_type_name;
+use crate::guarded_and::{GuardConjunctions, optimizer_rules};
 use crate::identifiers::{KnownNames, respell_identifiers};
 use crate::metadata::MetaStatement;
 use crate::names::{
@@ -112,11 +113,14 @@ impl LiveOptions {
 
 /// DataFusion's physical optimizer rules, with [`InsertRuntimeFilters`] just before the last
 /// filter pushdown (which hands the runtime filters their dynamic filters) and
-/// [`PruneRuntimeFilters`] just after it, and [`crate::cooperative::YieldBetweenBatches`] last.
+/// [`PruneRuntimeFilters`] just after it, [`GuardConjunctions`] first (projections and join
+/// filters, before they move into scans and join inputs) and last but one (filters, once split
+/// into conjuncts and pushed down), and [`crate::cooperative::YieldBetweenBatches`] last.
 fn physical_optimizer_rules(
     options: &LiveOptions,
 ) -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
     let mut rules = PhysicalOptimizer::new().rules;
+    rules.insert(0, Arc::new(GuardConjunctions::early()));
     if let Some(at) = rules
         .iter()
         .position(|rule| rule.name() == "FilterPushdown(Post)")
@@ -124,6 +128,7 @@ fn physical_optimizer_rules(
         rules.insert(at + 1, Arc::new(PruneRuntimeFilters));
         rules.insert(at, Arc::new(InsertRuntimeFilters::new(options.clone())));
     }
+    rules.push(Arc::new(GuardConjunctions::late()));
     rules.push(Arc::new(crate::cooperative::YieldBetweenBatches));
     rules
 }
@@ -162,6 +167,8 @@ impl Session {
             .with_runtime_env(runtime)
             .with_default_features()
             .with_expr_planners(planners)
+            // PushDownFilter keeping each conjunct that can fail after its guards.
+            .with_optimizer_rules(optimizer_rules())
             .with_physical_optimizer_rules(physical_optimizer_rules(&options))
             .with_catalog_list(Arc::clone(&catalogs) as _)
             .build();
