@@ -8,6 +8,7 @@
 
 mod batching;
 mod config;
+mod connection;
 mod error;
 mod metadata;
 mod server;

@@ -8,13 +8,14 @@ use std::time::Duration;
 use arrow_flight::flight_service_server::FlightServiceServer;
 use auger_catalog::AugerHome;
 use auger_engine::Engine;
+use futures::TryStreamExt;
 use tokio::task::JoinHandle;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, ServerTlsConfig};
 
 use crate::config::{AuthMode, ServerConfig};
 use crate::service::AugerFlightSql;
-use crate::sessions::Queries;
+use crate::sessions::{Queries, Sessions};
 use crate::{Error, Result};
 
 /// How long a shutdown waits for connections to finish once queries are cancelled.
@@ -69,6 +70,8 @@ impl Server {
             self.config.token_ttl,
         )?;
         let queries = Arc::clone(&service.queries);
+        let ends = service.connection_ends();
+        let sessions = Arc::clone(&ends.sessions);
         let mut builder = tonic::transport::Server::builder()
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .http2_keepalive_timeout(Some(Duration::from_secs(20)));
@@ -95,7 +98,11 @@ impl Server {
         let serving = builder.add_service(flight).serve_with_incoming_shutdown(
             // Without TCP_NODELAY a reply's last small segment waits for the client's delayed
             // ACK: each request/response exchange (connect, GetFlightInfo) took ~40 ms longer.
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            TcpIncoming::from(listener)
+                .with_nodelay(Some(true))
+                .map_ok(move |stream| {
+                    crate::connection::TrackedConnection::new(stream, ends.clone())
+                }),
             async {
                 let _ = stopped.await;
             },
@@ -107,6 +114,7 @@ impl Server {
             auth: self.config.auth.clone(),
             engine: self.engine,
             queries,
+            sessions,
             stop: Some(stop),
             task,
         })
@@ -120,6 +128,7 @@ pub struct RunningServer {
     auth: AuthMode,
     engine: Arc<Engine>,
     queries: Arc<Queries>,
+    sessions: Arc<Sessions>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: JoinHandle<std::result::Result<(), tonic::transport::Error>>,
 }
@@ -149,6 +158,11 @@ impl RunningServer {
             self.url(),
             if self.tls { "on" } else { "off" }
         )
+    }
+
+    /// Sessions open now (logins, and connections without authentication).
+    pub fn sessions(&self) -> usize {
+        self.sessions.count()
     }
 
     /// Queries running or waiting to be fetched now.

@@ -48,9 +48,9 @@ const RECORDS_WRITTEN: &str = "Number of records written";
 
 pub(crate) struct AugerFlightSql {
     engine: Arc<Engine>,
-    sessions: Sessions,
+    sessions: Arc<Sessions>,
     pub(crate) queries: Arc<Queries>,
-    prepared: PreparedStatements,
+    prepared: Arc<PreparedStatements>,
     sql_info: SqlInfoData,
     xdbc: XdbcTypeInfoData,
 }
@@ -65,13 +65,22 @@ impl AugerFlightSql {
             .into_keys()
             .collect();
         Ok(Self {
-            sessions: Sessions::new(Arc::clone(&engine), auth, token_ttl),
+            sessions: Arc::new(Sessions::new(Arc::clone(&engine), auth, token_ttl)),
             engine,
             queries: Arc::new(Queries::new()),
-            prepared: PreparedStatements::new(),
+            prepared: Arc::new(PreparedStatements::new()),
             sql_info: crate::metadata::sql_info(&functions)?,
             xdbc: crate::metadata::xdbc_type_info()?,
         })
+    }
+
+    /// What ends a connection's session when the connection closes.
+    pub(crate) fn connection_ends(&self) -> crate::sessions::ConnectionEnds {
+        crate::sessions::ConnectionEnds {
+            sessions: Arc::clone(&self.sessions),
+            queries: Arc::clone(&self.queries),
+            prepared: Arc::clone(&self.prepared),
+        }
     }
 
     fn client<T>(&self, request: &Request<T>) -> Result<Arc<ClientSession>, Status> {

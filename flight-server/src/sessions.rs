@@ -60,6 +60,10 @@ impl Sessions {
         }
     }
 
+    pub fn count(&self) -> usize {
+        lock(&self.by_key).len()
+    }
+
     pub fn auth(&self) -> &AuthMode {
         &self.auth
     }
@@ -117,7 +121,7 @@ impl Sessions {
             ));
         }
         let key = match peer {
-            Some(addr) => format!("peer:{addr}"),
+            Some(addr) => peer_key(addr),
             None => "peer:unknown".to_string(),
         };
         let mut sessions = lock(&self.by_key);
@@ -134,6 +138,32 @@ impl Sessions {
         });
         sessions.insert(key, Arc::clone(&session));
         Ok(session)
+    }
+}
+
+/// The session key of a connection without a token.
+fn peer_key(peer: SocketAddr) -> String {
+    format!("peer:{peer}")
+}
+
+/// Ends the session of a connection without a token when the connection closes, with the
+/// results it left unfetched and its prepared statements (they stayed for an hour). A token's
+/// session outlives its connections: a client may reconnect with the token.
+#[derive(Clone)]
+pub(crate) struct ConnectionEnds {
+    pub sessions: Arc<Sessions>,
+    pub queries: Arc<Queries>,
+    pub prepared: Arc<PreparedStatements>,
+}
+
+impl ConnectionEnds {
+    pub fn closed(&self, peer: SocketAddr) {
+        let key = peer_key(peer);
+        if lock(&self.sessions.by_key).remove(&key).is_none() {
+            return;
+        }
+        lock(&self.queries.pending).retain(|_, p| p.owner != key);
+        lock(&self.prepared.by_handle).retain(|_, p| p.owner != key);
     }
 }
 

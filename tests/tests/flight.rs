@@ -604,3 +604,26 @@ async fn a_statement_too_deep_fails_alone_and_the_server_lives() {
         vec![vec!["still here"]]
     );
 }
+
+/// Without authentication a session is its connection's: when the connection closes, the
+/// session ends with what it left (it stayed for an hour, about 33 KB each).
+#[tokio::test]
+async fn a_closed_connection_ends_its_session() {
+    let served = serve(ServerConfig::default()).await;
+    let before = served.server.sessions();
+    let session = connect(&served).await;
+    assert_eq!(rows(&session, "SELECT 1").await, vec![vec!["1"]]);
+    assert_eq!(served.server.sessions(), before + 1);
+    drop(session);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while served.server.sessions() > before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session outlived its connection"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A new connection is a new session, and works.
+    let again = connect(&served).await;
+    assert_eq!(rows(&again, "SELECT 2").await, vec![vec!["2"]]);
+}
