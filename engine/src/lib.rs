@@ -21,6 +21,7 @@ mod information_schema;
 mod names;
 mod output_names;
 mod profile;
+mod read_errors;
 mod runtime_filter;
 mod session;
 mod set_option;

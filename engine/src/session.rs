@@ -329,10 +329,13 @@ impl Session {
         match planned {
             Ok(mut output) => {
                 output.query_id = recorder.id().to_string();
-                let stream = std::mem::replace(
+                let mut stream = std::mem::replace(
                     &mut output.stream,
                     Box::pin(EmptyRecordBatchStream::new(Arc::clone(&output.schema))),
                 );
+                if let Some(plan) = &output.plan {
+                    stream = crate::read_errors::name_read_files(stream, plan);
+                }
                 output.stream = recorder.wrap(stream, output.plan.clone());
                 Ok(output)
             }
@@ -446,6 +449,9 @@ impl Session {
                         .drop(*object_type == ObjectType::View, *if_exists, names)
                         .await;
                 }
+                Statement::ShowFunctions { filter } => {
+                    return self.show_functions(filter.as_ref()).await;
+                }
                 _ => {}
             }
         }
@@ -455,6 +461,27 @@ impl Session {
             return Ok(output);
         }
         self.run_planned(statement, vec![]).await
+    }
+
+    /// SHOW FUNCTIONS [LIKE 'pattern' | WHERE condition]: the names and kinds of
+    /// `sys.functions`, where Drill lists its functions. (DataFusion plans SHOW FUNCTIONS on an
+    /// information schema of its own, which Auger does not keep.)
+    async fn show_functions(
+        &self,
+        filter: Option<&sqlparser::ast::ShowStatementFilter>,
+    ) -> Result<QueryOutput> {
+        use sqlparser::ast::ShowStatementFilter as Filter;
+        let quoted = |pattern: &str| format!("'{}'", pattern.replace('\'', "''"));
+        let condition = match filter {
+            None => String::new(),
+            Some(Filter::Like(pattern) | Filter::NoKeyword(pattern)) => {
+                format!(" WHERE name LIKE {}", quoted(pattern))
+            }
+            Some(Filter::ILike(pattern)) => format!(" WHERE name ILIKE {}", quoted(pattern)),
+            Some(Filter::Where(condition)) => format!(" WHERE {condition}"),
+        };
+        let sql = format!("SELECT name, kind FROM sys.functions{condition} ORDER BY name");
+        self.run_planned(self.parse_one(&sql)?, vec![]).await
     }
 
     /// SHOW FILES, SHOW TABLES, DESCRIBE [TABLE], DESCRIBE SCHEMA.

@@ -188,9 +188,9 @@ fn main() -> ExitCode {
     };
 
     let script = match (&args.execute, &args.file) {
-        (Some(sql), _) => Some(sql.clone()),
+        (Some(sql), _) => Some((sql.clone(), false)),
         (None, Some(path)) => match std::fs::read_to_string(path) {
-            Ok(text) => Some(text),
+            Ok(text) => Some((text, true)),
             Err(e) => {
                 eprintln!("Error: cannot read {}: {e}", path.display());
                 return ExitCode::from(2);
@@ -199,7 +199,9 @@ fn main() -> ExitCode {
         (None, None) => None,
     };
     let code = match script {
-        Some(text) => runtime.block_on(run::run_script(&backend, &text, &options)),
+        Some((text, from_file)) => {
+            runtime.block_on(run::run_script(&backend, &text, from_file, &options))
+        }
         None => repl::run(&runtime, &home, &backend, &options),
     };
     // A query cancelled with Ctrl-C may still be inside one long poll of an operator (a nested

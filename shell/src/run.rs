@@ -12,7 +12,7 @@ use futures::StreamExt;
 
 use crate::backend::Backend;
 use crate::output::{OutputError, OutputFormat, ResultWriter};
-use crate::script::split_statements;
+use crate::script::script_statements;
 
 pub struct RunOptions {
     pub format: OutputFormat,
@@ -28,15 +28,26 @@ pub enum Failure {
     OutputClosed,
 }
 
-/// Runs every statement of a script; stops at the first failure.
-pub async fn run_script(backend: &Backend, text: &str, options: &RunOptions) -> ExitCode {
-    let (mut statements, rest) = split_statements(text);
-    if !crate::script::is_only_comments(&rest) {
-        statements.push(rest.trim().to_string());
-    }
-    for sql in statements {
-        match run_statement(backend, &sql, options).await {
+/// Runs every statement of a script; stops at the first failure. The error of a statement of
+/// a file, or of one of several, says which statement it was and the line it starts on.
+pub async fn run_script(
+    backend: &Backend,
+    text: &str,
+    from_file: bool,
+    options: &RunOptions,
+) -> ExitCode {
+    let statements = script_statements(text);
+    let locate = from_file || statements.len() > 1;
+    for (number, statement) in (1..).zip(&statements) {
+        match run_statement(backend, &statement.sql, options).await {
             Ok(()) => {}
+            Err(Failure::Error(message)) if locate => {
+                eprintln!(
+                    "Error in statement {number} (line {}): {message}",
+                    statement.line
+                );
+                return ExitCode::FAILURE;
+            }
             Err(Failure::Error(message)) => {
                 eprintln!("Error: {message}");
                 return ExitCode::FAILURE;

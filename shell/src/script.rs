@@ -8,10 +8,55 @@ enum State {
     BlockComment,
 }
 
+/// One statement of a script, and where it starts, for messages about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptStatement {
+    /// The statement's text, without its `;`.
+    pub sql: String,
+    /// The 1-based line of the script its SQL starts on (after any comments before it).
+    pub line: usize,
+}
+
 /// The complete statements in `text` (without their `;`), and what follows the last `;`
 /// (an unfinished statement, possibly only whitespace or comments).
 pub fn split_statements(text: &str) -> (Vec<String>, String) {
-    let mut statements = vec![];
+    let (ranges, rest) = statement_ranges(text);
+    let statements = ranges
+        .into_iter()
+        .map(|range| text[range].trim())
+        .filter(|statement| !is_only_comments(statement))
+        .map(str::to_string)
+        .collect();
+    (statements, text[rest..].to_string())
+}
+
+/// Every statement of a whole script, the text after its last `;` included, each with the line
+/// it starts on.
+pub fn script_statements(text: &str) -> Vec<ScriptStatement> {
+    let (mut ranges, rest) = statement_ranges(text);
+    ranges.push(rest..text.len());
+    ranges
+        .into_iter()
+        .filter_map(|range| {
+            let start = range.start;
+            let piece = &text[range];
+            let sql = after_comments(piece);
+            if sql.is_empty() {
+                return None;
+            }
+            let offset = start + (piece.len() - sql.len());
+            Some(ScriptStatement {
+                sql: piece.trim().to_string(),
+                line: 1 + text[..offset].matches('\n').count(),
+            })
+        })
+        .collect()
+}
+
+/// The byte ranges of the text before each `;` (the `;` left out), and where the text after
+/// the last `;` starts.
+fn statement_ranges(text: &str) -> (Vec<std::ops::Range<usize>>, usize) {
+    let mut ranges = vec![];
     let mut state = State::Normal;
     let mut start = 0;
     let chars: Vec<(usize, char)> = text.char_indices().collect();
@@ -28,10 +73,7 @@ pub fn split_statements(text: &str) -> (Vec<String>, String) {
                     i += 1;
                 }
                 ';' => {
-                    let statement = text[start..pos].trim();
-                    if !statement.is_empty() && !is_only_comments(statement) {
-                        statements.push(statement.to_string());
-                    }
+                    ranges.push(start..pos);
                     start = pos + 1;
                 }
                 _ => {}
@@ -60,16 +102,19 @@ pub fn split_statements(text: &str) -> (Vec<String>, String) {
         }
         i += 1;
     }
-    (statements, text[start..].to_string())
+    (ranges, start)
 }
 
 /// True when the text holds no SQL, only whitespace and comments.
 pub fn is_only_comments(text: &str) -> bool {
+    after_comments(text).is_empty()
+}
+
+/// The text from its first character that is neither whitespace nor inside a comment; empty
+/// when there is none (an unclosed `/*` runs to the end).
+fn after_comments(text: &str) -> &str {
     let mut rest = text.trim_start();
     loop {
-        if rest.is_empty() {
-            return true;
-        }
         if let Some(after) = rest.strip_prefix("--") {
             rest = after
                 .split_once('\n')
@@ -79,10 +124,10 @@ pub fn is_only_comments(text: &str) -> bool {
         } else if let Some(after) = rest.strip_prefix("/*") {
             match after.split_once("*/") {
                 Some((_, r)) => rest = r.trim_start(),
-                None => return true,
+                None => return "",
             }
         } else {
-            return false;
+            return rest;
         }
     }
 }

@@ -681,3 +681,174 @@ fn the_table_format_prints_groups_of_rows_as_they_come() {
     assert_eq!(rows, 2_500, "{}", &stdout[..200]);
     assert_eq!(headers, 3, "a header per group of 1,000 rows");
 }
+
+/// A failing statement of a script is named by its number and the line it starts on (after
+/// the comments before it), in a file and among several statements given with `-e`; a lone
+/// `-e` statement's error stands alone.
+#[test]
+fn a_failing_statement_of_a_script_says_which_and_where() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("report.sql");
+    std::fs::write(
+        &script,
+        "-- the report; in three parts\nSELECT 1 AS a;\n\nSELECT 2 AS b;\n/* the third: */\n\
+         SELECT nope\nFROM dfs.samples.`customers.all.csv`;\nSELECT 3 AS c;\n",
+    )
+    .unwrap();
+    let out = auger(
+        &["-f", script.to_str().unwrap(), "--format", "csv", "-q"],
+        home.path(),
+    );
+    assert_clean_error(&out, "Error in statement 3 (line 6): ");
+    assert!(text(&out.stderr).contains("nope"), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "a\n1\nb\n2\n");
+
+    let out = auger(
+        &["-e", "SELECT 1 AS a;\n  SELEC 2;", "--format", "csv", "-q"],
+        home.path(),
+    );
+    assert_clean_error(&out, "Error in statement 2 (line 2): SQL error:");
+
+    let out = auger(&["-e", "SELEC 1"], home.path());
+    assert_clean_error(&out, "Error: SQL error:");
+}
+
+/// How to run `auger` as a user that file permissions apply to. Root reads every file whatever
+/// its mode, and CI runs its containers as root: there `auger` runs as `nobody` (65534) under
+/// util-linux's `setpriv`, once the test's directories are given to that user.
+struct Unprivileged {
+    command: Vec<std::ffi::OsString>,
+    home: std::path::PathBuf,
+}
+
+impl Unprivileged {
+    /// None, saying why, when running as root without the means to drop root's privileges;
+    /// with `CI` set that is a failure instead.
+    fn new(home: &std::path::Path, dirs: &[&std::path::Path]) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let binary = std::path::PathBuf::from(env!("CARGO_BIN_EXE_auger"));
+        let is_root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+        if !is_root {
+            return Some(Self {
+                command: vec![binary.into()],
+                home: home.to_path_buf(),
+            });
+        }
+        let others_reach = |path: &std::path::Path| {
+            path.ancestors()
+                .skip(1)
+                .all(|p| p.metadata().is_ok_and(|m| m.mode() & 0o001 != 0))
+        };
+        let missing = if Command::new("setpriv").arg("--version").output().is_err() {
+            Some("setpriv (util-linux) is needed to run this test without root's privileges")
+        } else if !others_reach(home) || !dirs.iter().all(|&d| others_reach(d)) {
+            Some("the temporary directory must be open to other users for this test")
+        } else {
+            None
+        };
+        if let Some(why) = missing {
+            assert!(std::env::var_os("CI").is_none(), "{why}");
+            eprintln!("skipped: {why}");
+            return None;
+        }
+        // `nobody` must reach the binary too: a copy in the home when a directory on its way
+        // is closed to other users.
+        let program = if others_reach(&binary) {
+            binary
+        } else {
+            let copy = home.join("auger");
+            std::fs::copy(binary, &copy).unwrap();
+            copy
+        };
+        for dir in std::iter::once(home).chain(dirs.iter().copied()) {
+            give_to_nobody(dir);
+        }
+        let mut command: Vec<std::ffi::OsString> = [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+        ]
+        .into_iter()
+        .map(std::ffi::OsString::from)
+        .collect();
+        command.push(program.into());
+        Some(Self {
+            command,
+            home: home.to_path_buf(),
+        })
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(&self.command[0])
+            .args(&self.command[1..])
+            .args(args)
+            .env("AUGER_HOME", &self.home)
+            .env("RUST_BACKTRACE", "1")
+            .current_dir(&self.home)
+            .output()
+            .expect("the auger binary runs")
+    }
+}
+
+fn give_to_nobody(path: &std::path::Path) {
+    std::os::unix::fs::lchown(path, Some(65534), Some(65534)).unwrap();
+    if std::fs::symlink_metadata(path).unwrap().is_dir() {
+        for entry in std::fs::read_dir(path).unwrap() {
+            give_to_nobody(&entry.unwrap().path());
+        }
+    }
+}
+
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A file or directory that is there but may not be read is reported as that, by its path
+/// (it was "does not exist; did you mean `secret.json`?", naming itself). A glob passes over an
+/// unreadable directory that cannot hold its matches, and names one that can.
+#[test]
+fn unreadable_files_and_directories_are_named_as_unreadable() {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let d = std::fs::canonicalize(data.path()).unwrap();
+    std::fs::write(d.join("secret.json"), "{\"a\": 1}\n").unwrap();
+    std::fs::write(d.join("top.csv"), "1,2\n").unwrap();
+    std::fs::create_dir(d.join("open")).unwrap();
+    std::fs::write(d.join("open/x.json"), "{\"a\": 2}\n").unwrap();
+    std::fs::create_dir(d.join("locked")).unwrap();
+    std::fs::write(d.join("locked/y.json"), "{\"a\": 3}\n").unwrap();
+    set_mode(&d.join("secret.json"), 0o000);
+    set_mode(&d.join("locked"), 0o000);
+    let Some(auger) = Unprivileged::new(home.path(), &[&d]) else {
+        return;
+    };
+    let q =
+        |select: &str, table: &str| format!("SELECT {select} FROM dfs.`{}/{table}`", d.display());
+
+    let out = auger.run(&["-e", &q("*", "secret.json")]);
+    assert_clean_error(
+        &out,
+        &format!("permission denied on {}/secret.json", d.display()),
+    );
+    assert!(!text(&out.stderr).contains("does not exist"));
+
+    // `locked` cannot hold a match of either glob.
+    let out = auger.run(&["-e", &q("COUNT(*) AS n", "*.csv"), "--format", "csv", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "n\n1\n");
+    let out = auger.run(&["-e", &q("a", "o*/*.json"), "--format", "csv", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "a\n2\n");
+
+    // It can hold a match of these, or is part of the directory.
+    let locked = format!("permission denied on {}/locked", d.display());
+    assert_clean_error(&auger.run(&["-e", &q("a", "*/*.json")]), &locked);
+    assert_clean_error(&auger.run(&["-e", &q("*", "")]), &locked);
+
+    set_mode(&d.join("locked"), 0o755);
+    set_mode(&d.join("secret.json"), 0o644);
+}

@@ -100,3 +100,50 @@ async fn drop_table_removes_only_tables_auger_reads_inside_the_workspace() {
     db.query("DROP TABLE fixtures.scratch.empty").await.unwrap();
     assert!(!scratch.join("empty").exists());
 }
+
+/// Names are the files' own, not URL-encoded: a view and a CTAS table are written under the
+/// name the statement gave (it was `vue d'%C3%A9t%C3%A9 50%25.view.drill`), and a table another
+/// program laid out under such a name is read and dropped.
+#[tokio::test]
+async fn names_are_written_and_read_as_given() {
+    let mut db = EmbeddedDb::new().unwrap();
+    let scratch = db.scratch_dir();
+    let one = vec![vec!["1".to_string()]];
+
+    db.query("CREATE VIEW fixtures.scratch.`vue d'été 50%` AS SELECT 1 AS one")
+        .await
+        .unwrap();
+    let names: Vec<String> = fs::read_dir(&scratch)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["vue d'été 50%.view.drill"]);
+    assert_eq!(
+        db.query("SELECT one FROM fixtures.scratch.`vue d'été 50%`")
+            .await
+            .unwrap(),
+        one
+    );
+    db.query("DROP VIEW fixtures.scratch.`vue d'été 50%`")
+        .await
+        .unwrap();
+
+    db.query("CREATE TABLE fixtures.scratch.`año ``x``` AS SELECT 1 AS a")
+        .await
+        .unwrap();
+    assert!(scratch.join("año `x`").is_dir());
+
+    fs::create_dir(scratch.join("100% ü")).unwrap();
+    fs::write(scratch.join("100% ü/a b.json"), "{\"a\": 1}\n").unwrap();
+    for table in ["`100% ü`", "`100% ü/a b.json`", "`100% ü/*.json`"] {
+        let rows = db
+            .query(&format!("SELECT a FROM fixtures.scratch.{table}"))
+            .await
+            .unwrap();
+        assert_eq!(rows, one, "{table}");
+    }
+    db.query("DROP TABLE fixtures.scratch.`100% ü`")
+        .await
+        .unwrap();
+    assert!(!scratch.join("100% ü").exists());
+}

@@ -546,3 +546,47 @@ async fn parquet_files_differing_in_unit_or_precision_widen() {
         ])
     );
 }
+
+/// A Parquet file whose data page is damaged, its footer intact, fails naming the file: the
+/// decoder itself says only "eof decoding byte array".
+#[tokio::test]
+async fn a_damaged_parquet_page_is_reported_with_its_file() {
+    use arrow::array::{ArrayRef, StringArray};
+    use parquet::file::properties::WriterProperties;
+    use std::sync::Arc;
+
+    let mut db = EmbeddedDb::new().unwrap();
+    let path = std::fs::canonicalize(db.scratch_dir())
+        .unwrap()
+        .join("damaged.parquet");
+    let values: Vec<String> = (0..1000).map(|i| format!("value-{i}")).collect();
+    let batch = arrow::record_batch::RecordBatch::try_from_iter([(
+        "v",
+        Arc::new(StringArray::from(values)) as ArrayRef,
+    )])
+    .unwrap();
+    // One plain, uncompressed page of length-prefixed strings: about 14 kB of the file's
+    // 15, from its fifth byte on.
+    let properties = WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::UNCOMPRESSED)
+        .set_dictionary_enabled(false)
+        .build();
+    let file = std::fs::File::create(&path).unwrap();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(properties)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle..middle + 64].fill(0xff);
+    std::fs::write(&path, bytes).unwrap();
+
+    let err = db
+        .query("SELECT SUM(LENGTH(v)) FROM fixtures.scratch.`damaged.parquet`")
+        .await
+        .unwrap_err();
+    assert!(
+        err.0.contains(&format!("(reading {})", path.display())),
+        "{err}"
+    );
+}

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::{Column, Result, UnnestOptions, plan_err};
+use datafusion::common::{Column, DFSchema, Result, UnnestOptions, plan_err};
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, LogicalPlan, LogicalPlanBuilder, Projection, ScalarFunctionArgs,
-    ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Projection,
+    ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::optimizer::AnalyzerRule;
 
@@ -140,6 +140,15 @@ fn rewrite_projection(projection: Projection, counter: &mut usize) -> Result<Log
             let Some(list) = args.first() else {
                 return plan_err!("FLATTEN takes one argument, an array");
             };
+            // FLATTEN(NULL), or of a column NULL in every record: no rows, as a NULL list
+            // gives. DataFusion cannot unnest the NULL type itself.
+            let schema: &DFSchema = input.schema();
+            let list = match list.get_type(schema)? {
+                DataType::Null => list
+                    .clone()
+                    .cast_to(&DataType::new_list(DataType::Null, true), schema)?,
+                _ => list.clone(),
+            };
             *counter += 1;
             let name = format!("__flatten_{}", *counter);
             let mut keep: Vec<Expr> = input
@@ -148,7 +157,7 @@ fn rewrite_projection(projection: Projection, counter: &mut usize) -> Result<Log
                 .into_iter()
                 .map(Expr::Column)
                 .collect();
-            keep.push(list.clone().alias(&name));
+            keep.push(list.alias(&name));
             input = LogicalPlanBuilder::from(input)
                 .project(keep)?
                 .unnest_column_with_options(

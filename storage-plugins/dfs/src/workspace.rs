@@ -18,7 +18,7 @@ use crate::config::{FormatConfig, WorkspaceConfig};
 use crate::format::inference::{InferenceCache, json_schema, text_schema};
 use crate::format::parquet::parquet_schema;
 use crate::format::{TableFormat, WorkspaceFormats};
-use crate::listing::{ListingError, list_table};
+use crate::listing::{ListingError, list_table, object_path};
 use crate::table::{DfsTable, implicit_columns};
 use crate::writer::{
     WriteFormat, is_staging_dir, remove_stale_staging, write_table, write_table_to_store,
@@ -104,22 +104,7 @@ impl WorkspaceSchema {
                 self.display(&path)
             )));
         }
-        let listing = listed.map_err(|e| match e {
-            ListingError::NotFound => DataFusionError::Plan(format!(
-                "Table '{}.`{name}`' not found: {} does not exist",
-                self.qualified_name,
-                self.display(&path)
-            )),
-            ListingError::InvalidGlob(msg) => DataFusionError::Plan(format!(
-                "Table '{}.`{name}`': invalid glob pattern: {msg}",
-                self.qualified_name
-            )),
-            ListingError::Store(e) => DataFusionError::Plan(format!(
-                "Table '{}.`{name}`': cannot list {}: {e}",
-                self.qualified_name,
-                self.display(&path)
-            )),
-        })?;
+        let listing = listed.map_err(|e| self.listing_error(name, &path, e))?;
         if listing.files.is_empty() {
             return Err(DataFusionError::Plan(format!(
                 "Table '{}.`{name}`': the directory {} holds no files",
@@ -201,6 +186,34 @@ impl WorkspaceSchema {
 }
 
 impl WorkspaceSchema {
+    /// What a failed listing of the table `name` (at the object path `path`) tells the user.
+    fn listing_error(&self, name: &str, path: &str, error: ListingError) -> DataFusionError {
+        let table = format!("Table '{}.`{name}`'", self.qualified_name);
+        DataFusionError::Plan(match error {
+            ListingError::NotFound => {
+                format!("{table} not found: {} does not exist", self.display(path))
+            }
+            ListingError::InvalidGlob(msg) => format!("{table}: invalid glob pattern: {msg}"),
+            ListingError::InvalidPath(msg) => {
+                format!("{table}: {} is not a valid path: {msg}", self.display(path))
+            }
+            ListingError::PermissionDenied(denied) => format!(
+                "{table} cannot be read: permission denied on {}",
+                self.display(denied.as_ref())
+            ),
+            ListingError::Store(e) => {
+                format!("{table}: cannot list {}: {e}", self.display(path))
+            }
+        })
+    }
+
+    /// The object store path `path` is, or why it cannot be one.
+    fn object_path(&self, path: &str) -> Result<Path> {
+        object_path(path).map_err(|e| {
+            DataFusionError::Plan(format!("{} is not a valid path: {e}", self.display(path)))
+        })
+    }
+
     /// The one format of a table's files, chosen by their names; an error names the file that
     /// has none, or two files whose formats differ.
     fn files_format(&self, name: &str, files: &[object_store::ObjectMeta]) -> Result<TableFormat> {
@@ -317,7 +330,9 @@ impl WorkspaceSchema {
     }
 
     async fn exists(&self, path: &str) -> bool {
-        let location = Path::from(path);
+        let Ok(location) = object_path(path) else {
+            return false;
+        };
         if self.context.store.head(&location).await.is_ok() {
             return true;
         }
@@ -330,7 +345,10 @@ impl WorkspaceSchema {
         let Ok(path) = self.resolve(&format!("{name}{VIEW_SUFFIX}")) else {
             return Ok(None);
         };
-        let bytes = match self.context.store.get(&Path::from(path.clone())).await {
+        let Ok(location) = object_path(&path) else {
+            return Ok(None);
+        };
+        let bytes = match self.context.store.get(&location).await {
             Ok(r) => r.bytes().await.map_err(|e| {
                 DataFusionError::Plan(format!("Cannot read view {}: {e}", self.display(&path)))
             })?,
@@ -371,7 +389,7 @@ impl WorkspaceSchema {
         // Local puts are written to a temporary file and renamed: never half a view.
         self.context
             .store
-            .put(&Path::from(path.clone()), body.into())
+            .put(&self.object_path(&path)?, body.into())
             .await
             .map_err(|e| {
                 DataFusionError::Plan(format!("Cannot write view {}: {e}", self.display(&path)))
@@ -429,7 +447,7 @@ impl WorkspaceSchema {
         let path = self.resolve(&format!("{name}{VIEW_SUFFIX}"))?;
         self.context
             .store
-            .delete(&Path::from(path.clone()))
+            .delete(&self.object_path(&path)?)
             .await
             .map_err(|e| {
                 DataFusionError::Plan(format!("Cannot remove view {}: {e}", self.display(&path)))
@@ -456,12 +474,6 @@ impl WorkspaceSchema {
         let listing = match list_table(&self.context.store, &path).await {
             Ok(l) => l,
             Err(ListingError::NotFound) => return Ok(false),
-            Err(ListingError::InvalidGlob(msg)) => {
-                return Err(DataFusionError::Plan(format!(
-                    "Table '{}.`{name}`': invalid glob pattern: {msg}",
-                    self.qualified_name
-                )));
-            }
             Err(ListingError::Store(e)) => {
                 return Err(DataFusionError::Plan(format!(
                     "Cannot drop '{}.`{name}`': cannot list {}: {e}",
@@ -469,6 +481,7 @@ impl WorkspaceSchema {
                     self.display(&path)
                 )));
             }
+            Err(other) => return Err(self.listing_error(name, &path, other)),
         };
         // As Drill: only a table of files in one format Auger reads, and only what lies in
         // the workspace. A directory of notes, a lone readme.txt or a link out is refused.
@@ -542,7 +555,7 @@ impl WorkspaceSchema {
         if self.config.writable && self.context.display_prefix == "/" {
             remove_stale_staging(std::path::Path::new(&format!("/{dir}")));
         }
-        let prefix = Path::from(dir.clone());
+        let prefix = self.object_path(&dir)?;
         let listed = self
             .context
             .store
@@ -599,7 +612,9 @@ impl WorkspaceSchema {
             Some((d, w)) => (d.to_string(), w),
             None => (String::new(), path),
         };
-        let prefix = Path::from(dir.clone());
+        let Ok(prefix) = object_path(&dir) else {
+            return String::new();
+        };
         let Ok(listed) = self
             .context
             .store

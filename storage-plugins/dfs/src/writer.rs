@@ -321,7 +321,8 @@ pub async fn write_table_to_store(
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_string();
-        let location = object_store::path::Path::from(format!("{prefix}/{name}"));
+        let location = crate::listing::object_path(&format!("{prefix}/{name}"))
+            .map_err(|e| DataFusionError::Plan(format!("Cannot write {display}/{name}: {e}")))?;
         let body = std::fs::read(&file).map_err(|e| io(&file, e))?;
         if let Err(e) = store.put(&location, body.into()).await {
             for done in &uploaded {
