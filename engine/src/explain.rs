@@ -28,8 +28,10 @@ pub fn parse(sql: &str) -> Option<(&str, Level)> {
     let mut rest = sql.trim_start();
     let mut word = |w: &str| -> bool {
         let trimmed = rest.trim_start();
-        let matches = trimmed.len() >= w.len()
-            && trimmed[..w.len()].eq_ignore_ascii_case(w)
+        // `get`: the text may have a multi-byte character where the word would end.
+        let matches = trimmed
+            .get(..w.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(w))
             && trimmed[w.len()..]
                 .chars()
                 .next()
@@ -124,5 +126,8 @@ mod tests {
         assert_eq!(parse("EXPLAIN SELECT 1"), None);
         assert_eq!(parse("EXPLAIN PLANS FOR SELECT 1"), None);
         assert_eq!(parse("SELECT 1"), None);
+        // A character of several bytes where a word would end is not a panic.
+        assert_eq!(parse("EXPLA日"), None);
+        assert_eq!(parse("EXPLAIN PLA日 FOR SELECT 1"), None);
     }
 }

@@ -26,6 +26,8 @@ mod runtime_filter;
 mod session;
 mod set_option;
 mod similar_to;
+#[cfg(test)]
+mod statement_properties;
 mod stores;
 mod string_casts;
 mod subscript;

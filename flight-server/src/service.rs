@@ -805,6 +805,9 @@ impl FlightSqlService for AugerFlightSql {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::like;
 

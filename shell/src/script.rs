@@ -133,6 +133,9 @@ fn after_comments(text: &str) -> &str {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

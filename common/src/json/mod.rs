@@ -2,6 +2,8 @@
 
 mod decode;
 mod infer;
+#[cfg(test)]
+mod properties;
 mod records;
 mod scan;
 

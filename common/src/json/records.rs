@@ -76,6 +76,13 @@ impl<R: Read> RecordSplitter<R> {
         }
     }
 
+    /// Reads `chunk` bytes at a time at first, so that tests of small inputs reach the refills.
+    #[cfg(test)]
+    pub(crate) fn with_chunk(mut self, chunk: usize) -> Self {
+        self.chunk = chunk.max(1);
+        self
+    }
+
     fn error(&self, line: u64, column: u64, message: impl Into<String>) -> Error {
         Error::InvalidJson {
             position: FilePosition::at(&self.path, line, Some(column)),

@@ -477,6 +477,9 @@ impl<R: Read> Iterator for TextBatchReader<R> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use arrow::util::pretty::pretty_format_batches;
