@@ -10,5 +10,7 @@ pub mod json;
 pub mod lattice;
 pub mod names;
 pub mod options;
+#[cfg(any(test, feature = "property-tests"))]
+pub mod property_tests;
 
 pub use error::{Error, FilePosition, Result};

@@ -6,32 +6,13 @@
 
 use proptest::prelude::*;
 
+use auger_common::property_tests::config;
+
 use crate::DrillDialect;
 use crate::ctas::{self, Ctas};
 use crate::explain::{self, Level};
 use crate::metadata::{self, MetaStatement};
 use crate::set_option::{self, OptionStatement, Scope};
-
-/// `cases` in the test suite, which writes no files and shrinks a failure briefly;
-/// `AUGER_FUZZ_CASES` for long runs (`fuzz/run`), which keep failing inputs in
-/// `proptest-regressions/` and replay them first.
-fn config(cases: u32) -> ProptestConfig {
-    match std::env::var("AUGER_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-    {
-        Some(cases) => ProptestConfig {
-            cases,
-            ..ProptestConfig::default()
-        },
-        None => ProptestConfig {
-            cases,
-            failure_persistence: None,
-            max_shrink_iters: 2048,
-            ..ProptestConfig::default()
-        },
-    }
-}
 
 const KEYWORDS: &[&str] = &[
     "CREATE",

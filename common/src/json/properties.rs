@@ -21,29 +21,9 @@ use super::{
 };
 use crate::error::Result;
 use crate::lattice::{InferredType, StructType, record_schema};
+use crate::property_tests::config;
 
 const PATH: &str = "p.json";
-
-/// `cases` in the test suite, which writes no files and shrinks a failure briefly;
-/// `AUGER_FUZZ_CASES` for long runs (`fuzz/run`), which keep failing inputs in
-/// `proptest-regressions/` and replay them first.
-fn config(cases: u32) -> ProptestConfig {
-    match std::env::var("AUGER_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-    {
-        Some(cases) => ProptestConfig {
-            cases,
-            ..ProptestConfig::default()
-        },
-        None => ProptestConfig {
-            cases,
-            failure_persistence: None,
-            max_shrink_iters: 2048,
-            ..ProptestConfig::default()
-        },
-    }
-}
 
 /// A JSON value as text is written: numbers keep their spelling, strings how each character is
 /// written.

@@ -17,6 +17,8 @@ use arrow_flight::{
 use auger_catalog::AugerHome;
 use auger_engine::Engine;
 use proptest::prelude::*;
+
+use auger_common::property_tests::config;
 use proptest::test_runner::TestRunner;
 use prost::Message;
 use tonic::Request;
@@ -24,27 +26,6 @@ use tonic::metadata::{Ascii, MetadataMap, MetadataValue};
 
 use super::{AugerFlightSql, basic_credentials, decode_handle, handle_of};
 use crate::config::AuthMode;
-
-/// `cases` in the test suite, which writes no files and shrinks a failure briefly;
-/// `AUGER_FUZZ_CASES` for long runs (`fuzz/run`), which keep failing inputs in
-/// `proptest-regressions/` and replay them first.
-fn config(cases: u32) -> ProptestConfig {
-    match std::env::var("AUGER_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-    {
-        Some(cases) => ProptestConfig {
-            cases,
-            ..ProptestConfig::default()
-        },
-        None => ProptestConfig {
-            cases,
-            failure_persistence: None,
-            max_shrink_iters: 2048,
-            ..ProptestConfig::default()
-        },
-    }
-}
 
 fn bytes() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(any::<u8>(), 0..48)

@@ -7,28 +7,9 @@
 
 use proptest::prelude::*;
 
-use super::{ScriptStatement, is_only_comments, script_statements, split_statements};
+use auger_common::property_tests::config;
 
-/// `cases` in the test suite, which writes no files and shrinks a failure briefly;
-/// `AUGER_FUZZ_CASES` for long runs (`fuzz/run`), which keep failing inputs in
-/// `proptest-regressions/` and replay them first.
-fn config(cases: u32) -> ProptestConfig {
-    match std::env::var("AUGER_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-    {
-        Some(cases) => ProptestConfig {
-            cases,
-            ..ProptestConfig::default()
-        },
-        None => ProptestConfig {
-            cases,
-            failure_persistence: None,
-            max_shrink_iters: 2048,
-            ..ProptestConfig::default()
-        },
-    }
-}
+use super::{ScriptStatement, is_only_comments, script_statements, split_statements};
 
 /// Characters that start or end quotes and comments, and some of several bytes.
 const SPECIAL_CHARS: &[char] = &[

@@ -10,32 +10,13 @@ use arrow::array::{Array, AsArray};
 use auger_common::Result;
 use proptest::prelude::*;
 
+use auger_common::property_tests::config;
+
 use super::{
     TextBatchReader, TextOptions, columns_schema, header_schema, invalid_utf8, line_of, read_header,
 };
 
 const PATH: &str = "p.csv";
-
-/// `cases` in the test suite, which writes no files and shrinks a failure briefly;
-/// `AUGER_FUZZ_CASES` for long runs (`fuzz/run`), which keep failing inputs in
-/// `proptest-regressions/` and replay them first.
-fn config(cases: u32) -> ProptestConfig {
-    match std::env::var("AUGER_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-    {
-        Some(cases) => ProptestConfig {
-            cases,
-            ..ProptestConfig::default()
-        },
-        None => ProptestConfig {
-            cases,
-            failure_persistence: None,
-            max_shrink_iters: 2048,
-            ..ProptestConfig::default()
-        },
-    }
-}
 
 const DELIMITERS: &[u8] = b",\t|;";
 const QUOTES: &[u8] = b"\"'";
