@@ -14,6 +14,18 @@ fn auger(args: &[&str], home: &std::path::Path) -> Output {
         .expect("the auger binary runs")
 }
 
+/// `auger` started with its stdout and stderr piped, for tests that run several at once or
+/// close the pipes.
+fn spawn_auger(args: &[&str], home: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_auger"))
+        .args(args)
+        .env("AUGER_HOME", home)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the auger binary runs")
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -313,15 +325,7 @@ fn processes_sharing_a_cache_at_once_all_succeed() {
         data.path().display()
     );
     let children: Vec<_> = (0..4)
-        .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_auger"))
-                .args(["-e", &sql, "--format", "csv", "-q"])
-                .env("AUGER_HOME", home.path())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
+        .map(|_| spawn_auger(&["-e", &sql, "--format", "csv", "-q"], home.path()))
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
@@ -505,13 +509,10 @@ fn system_options_set_by_processes_at_once_are_all_kept() {
         let children: Vec<_> = names
             .iter()
             .map(|name| {
-                Command::new(env!("CARGO_BIN_EXE_auger"))
-                    .args(["-e", &format!("ALTER SYSTEM SET `{name}` = true")])
-                    .env("AUGER_HOME", home.path())
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .unwrap()
+                spawn_auger(
+                    &["-e", &format!("ALTER SYSTEM SET `{name}` = true")],
+                    home.path(),
+                )
             })
             .collect();
         for child in children {
@@ -632,18 +633,11 @@ fn staging_directories_of_a_killed_ctas_are_removed_and_never_listed() {
 /// That ends the run quietly (it panicked with exit status 101 when stderr was the closed one).
 #[test]
 fn a_closed_stdout_or_stderr_is_a_quiet_exit() {
-    use std::process::Stdio;
     let home = tempfile::tempdir().unwrap();
     // 10,000 rows, about 2 MB: far more than a pipe holds.
     let sql = "SELECT * FROM dfs.samples.`customers.all.csv` a, dfs.samples.`customers.all.csv` b";
     for close_stdout in [true, false] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_auger"))
-            .args(["-e", sql, "--format", "csv"])
-            .env("AUGER_HOME", home.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_auger(&["-e", sql, "--format", "csv"], home.path());
         drop(child.stderr.take());
         let stdout = child.stdout.take().unwrap();
         let read = if close_stdout {
